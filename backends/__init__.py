@@ -1,0 +1,1 @@
+"""Backends: the VTA assembler and program image, and the numpy reference."""

@@ -1,0 +1,1 @@
+"""Passes of vtac and the pipeline registry."""

@@ -1,0 +1,1 @@
+"""Hardware configuration, ISA, program images and the simulators."""

@@ -1,0 +1,1 @@
+"""vtac: a compiler for the VTA deep-learning accelerator."""
