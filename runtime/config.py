@@ -105,8 +105,7 @@ class VTAConfig:
         resource = resources.files("vtac.runtime") / "configs" / f"{name}.json"
         if not resource.is_file():
             raise ConfigError(
-                f"no shipped configuration named {name!r}; "
-                f"shipped: {', '.join(shipped_configs())}"
+                f"no shipped configuration named {name!r}; shipped: {', '.join(shipped_configs())}"
             )
         return cls.from_json(resource.read_text(), f"{name}.json")
 
@@ -193,9 +192,7 @@ class VTAConfig:
 
     @property
     def log_inp_depth(self) -> int:
-        return (
-            self.LOG_INP_BUFF_SIZE - self.LOG_BATCH - self.LOG_BLOCK - self.LOG_INP_WIDTH + 3
-        )
+        return self.LOG_INP_BUFF_SIZE - self.LOG_BATCH - self.LOG_BLOCK - self.LOG_INP_WIDTH + 3
 
     @property
     def log_wgt_depth(self) -> int:
@@ -203,9 +200,7 @@ class VTAConfig:
 
     @property
     def log_acc_depth(self) -> int:
-        return (
-            self.LOG_ACC_BUFF_SIZE - self.LOG_BATCH - self.LOG_BLOCK - self.LOG_ACC_WIDTH + 3
-        )
+        return self.LOG_ACC_BUFF_SIZE - self.LOG_BATCH - self.LOG_BLOCK - self.LOG_ACC_WIDTH + 3
 
     @property
     def uop_depth(self) -> int:
@@ -308,7 +303,8 @@ class VTAConfig:
 def shipped_configs() -> list[str]:
     """Names of the configurations shipped as data with vtac."""
     folder = resources.files("vtac.runtime") / "configs"
-    return sorted(p.name.removesuffix(".json") for p in folder.iterdir() if p.name.endswith(".json"))
+    names = (p.name.removesuffix(".json") for p in folder.iterdir() if p.name.endswith(".json"))
+    return sorted(names)
 
 
 def resolve_config(spec: str | Path | None) -> VTAConfig:

@@ -263,7 +263,7 @@ def decode(data: bytes, config: VTAConfig) -> Instruction:
         raise EncodingError(f"an instruction is {INSN_BYTES} bytes, got {len(data)}")
     word = int.from_bytes(data, "little")
     opcode = word & ((1 << OPCODE_BITS) - 1)
-    if opcode not in INSN_CLASSES.keys():
+    if opcode not in INSN_CLASSES:
         raise EncodingError(f"unknown opcode {opcode}")
     cls = INSN_CLASSES[Opcode(opcode)]
     used = 0
@@ -358,7 +358,8 @@ def decode_uops(words: np.ndarray, config: VTAConfig) -> list[Uop]:
     """Micro-op records of uint32 words; raises for words with unused bits set."""
     stray = np.nonzero(words.astype(np.int64) & uop_unused_mask(config))[0]
     if stray.size:
-        raise EncodingError(f"micro-op {int(stray[0])}: unused bits set (0x{int(words[stray[0]]):08x})")
+        first = int(stray[0])
+        raise EncodingError(f"micro-op {first}: unused bits set (0x{int(words[first]):08x})")
     dst, src, wgt = split_uops(words, config)
     return [Uop(int(d), int(s), int(w)) for d, s, w in zip(dst, src, wgt, strict=True)]
 
@@ -388,9 +389,7 @@ def parse_instruction(text: str) -> Instruction:
     mnemonic = tokens[0].upper()
     cls = MNEMONICS.get(mnemonic)
     if cls is None:
-        raise ValueError(
-            f"unknown mnemonic {tokens[0]!r}; expected one of {', '.join(MNEMONICS)}"
-        )
+        raise ValueError(f"unknown mnemonic {tokens[0]!r}; expected one of {', '.join(MNEMONICS)}")
     names = {f.name for f in fields(cls)}
     values: dict[str, int] = {}
     for token in tokens[1:]:
