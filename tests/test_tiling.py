@@ -1,0 +1,123 @@
+"""Tile-size selection: limits honoured, forced sizes checked, the cost model's preferences."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vtac.passes.tiling import (
+    CHISEL_UOP_DEPTH,
+    TileOperand,
+    TileProblem,
+    TileWindow,
+    TilingError,
+    candidate_sizes,
+    plan_tiles,
+)
+from vtac.runtime.config import VTAConfig
+
+DEFAULT = VTAConfig()
+SMALL = VTAConfig.named("block8_small")
+
+
+def dense(config: VTAConfig, m: int, nb: int, kb: int) -> TileProblem:
+    return TileProblem(
+        loops=(("m", m), ("n", nb), ("k", kb)),
+        reduction=frozenset({"k"}),
+        inp=TileOperand("A", ("m", "k"), config.inp_elem_bytes),
+        wgt=TileOperand("B", ("n", "k"), config.wgt_elem_bytes),
+        out=TileOperand("C", ("m", "n"), config.acc_elem_bytes),
+        out_store_bytes=config.out_elem_bytes,
+        acc_extras=(TileOperand("bias", ("n",), config.acc_elem_bytes),),
+        alu_passes=4,
+    )
+
+
+def conv(ocb: int, oh: int, icb: int, k: int, stride: int) -> TileProblem:
+    return TileProblem(
+        loops=(("oc", ocb), ("oh", oh), ("ow", oh), ("ic", icb), ("kh", k), ("kw", k)),
+        reduction=frozenset({"ic", "kh", "kw"}),
+        inp=TileOperand(
+            "x", ("ic",), 16, (TileWindow("oh", "kh", stride), TileWindow("ow", "kw", stride))
+        ),
+        wgt=TileOperand("w", ("oc", "ic", "kh", "kw"), 256),
+        out=TileOperand("y", ("oc", "oh", "ow"), 64),
+        out_store_bytes=16,
+    )
+
+
+def footprints(problem: TileProblem, tile: dict[str, int]) -> tuple[int, int, int]:
+    def size(op: TileOperand) -> int:
+        total = 1
+        for loop in op.loops:
+            total *= tile[loop]
+        for w in op.windows:
+            total *= (tile[w.outer] - 1) * w.stride + tile[w.inner]
+        return total
+
+    acc = size(problem.out) + sum(size(extra) for extra in problem.acc_extras)
+    return size(problem.inp), size(problem.wgt), acc
+
+
+def test_candidate_sizes_cover_every_trip_count_when_small() -> None:
+    assert candidate_sizes(7) == [7, 4, 3, 2, 1]
+    big = candidate_sizes(5000)
+    assert len(big) <= 24 and big[0] == 5000 and big[-1] == 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    m=st.integers(1, 300),
+    nb=st.integers(1, 80),
+    kb=st.integers(1, 200),
+    config=st.sampled_from([DEFAULT, SMALL, VTAConfig.named("batch2")]),
+)
+def test_chosen_tiles_fit_every_buffer(m: int, nb: int, kb: int, config: VTAConfig) -> None:
+    problem = dense(config, m, nb, kb)
+    schedule = plan_tiles(problem, config)
+    inp, wgt, acc = footprints(problem, schedule.tile)
+    threads = schedule.vthreads
+    assert inp * threads <= config.inp_depth
+    assert wgt * threads <= config.wgt_depth
+    assert acc * threads <= config.acc_depth
+    assert schedule.order[-1] == "k"  # reduction innermost
+
+
+def test_halo_rows_count_against_the_input_buffer() -> None:
+    problem = conv(4, 56, 4, 3, 1)
+    schedule = plan_tiles(problem, DEFAULT)
+    inp, _, _ = footprints(problem, schedule.tile)
+    assert inp * schedule.vthreads <= DEFAULT.inp_depth
+
+
+def test_double_buffering_preferred_when_it_fits() -> None:
+    assert plan_tiles(dense(DEFAULT, 64, 8, 32), DEFAULT).vthreads == 2
+
+
+def test_forced_sizes_that_break_a_limit_name_it() -> None:
+    problem = dense(DEFAULT, 4096, 64, 64)
+    with pytest.raises(TilingError, match=r"input tile exceeds 1024 entries.*m=4096"):
+        plan_tiles(problem, DEFAULT, forced={"m": 4096, "n": 1, "k": 64}, vthreads=2)
+    with pytest.raises(TilingError, match="outside"):
+        plan_tiles(problem, DEFAULT, forced={"m": 0})
+    with pytest.raises(TilingError, match="unknown loop"):
+        plan_tiles(problem, DEFAULT, forced={"q": 2})
+
+
+def test_forced_sizes_are_kept() -> None:
+    schedule = plan_tiles(dense(DEFAULT, 64, 8, 32), DEFAULT, forced={"m": 16, "k": 4})
+    assert schedule.tile["m"] == 16 and schedule.tile["k"] == 4
+
+
+def test_micro_op_kernels_stay_within_the_chisel_buffer() -> None:
+    problem = conv(32, 7, 32, 3, 1)
+    tile = plan_tiles(problem, DEFAULT).tile
+    sizes = sorted(tile.values())
+    volume = 1
+    for size in sizes:
+        volume *= size
+    assert volume // (sizes[-1] * sizes[-2]) <= CHISEL_UOP_DEPTH
+
+
+def test_deterministic() -> None:
+    problem = conv(8, 28, 4, 3, 2)
+    assert plan_tiles(problem, DEFAULT) == plan_tiles(problem, DEFAULT)
