@@ -34,21 +34,39 @@ class EmbeddingError(ValueError):
 
 @dataclass(frozen=True)
 class Window:
-    """An operand index ``outer * stride + inner`` (a convolution window), over ``extent`` rows."""
+    """A tensor index ``outer * stride + inner + offset`` (a convolution window) into a dimension
+    of ``size`` elements; indices outside ``[0, size)`` read zero (padding)."""
 
     outer: str
     inner: str
-    extent: int
+    stride: int
+    offset: int
+    size: int
+
+    def span(self, extents: Mapping[str, int]) -> int:
+        """Rows the window covers, padding included: ``(outer - 1) * stride + inner``."""
+        return (extents[self.outer] - 1) * self.stride + extents[self.inner]
 
 
 @dataclass(frozen=True)
 class Operand:
-    """An operand of the contraction: the loops that index it and its element size in bytes."""
+    """An operand of the contraction: the index of each of its dimensions, in order (a loop
+    name or a :class:`Window`), and its element size in bytes."""
 
     name: str
-    loops: frozenset[str]
+    dims: tuple[str | Window, ...]
     elem_bytes: int
-    windows: tuple[Window, ...] = ()
+
+    @property
+    def windows(self) -> tuple[Window, ...]:
+        return tuple(d for d in self.dims if isinstance(d, Window))
+
+    @property
+    def loops(self) -> frozenset[str]:
+        names = {d for d in self.dims if isinstance(d, str)}
+        for w in self.windows:
+            names |= {w.outer, w.inner}
+        return frozenset(names)
 
 
 @dataclass(frozen=True)
@@ -254,9 +272,9 @@ def _solve(
         for w in operand.windows:
             both_outer = model.new_bool_var(f"win_{w.outer}_{w.inner}")
             pair, ub = product(f"pair_{w.outer}_{w.inner}", [outer(w.outer), outer(w.inner)])
-            ub = max(ub, w.extent)
+            ub = max(ub, w.span(extents))
             rows = model.new_int_var(1, ub, f"rows_{w.outer}_{w.inner}")
-            model.add(rows == w.extent).only_enforce_if(both_outer)
+            model.add(rows == w.span(extents)).only_enforce_if(both_outer)
             model.add(rows == pair).only_enforce_if(~both_outer)
             lane_bits = [v for (name, _), v in fold.items() if name in (w.outer, w.inner)]
             if lane_bits:
@@ -269,7 +287,7 @@ def _solve(
         for loop in operand.loops - in_window:
             cap *= extents[loop]
         for w in operand.windows:
-            cap *= max(extents[w.outer] * extents[w.inner], w.extent)
+            cap *= max(extents[w.outer] * extents[w.inner], w.span(extents))
         for d in dims:
             cap *= lanes[d]
         return product(f"footprint_{operand.name}", terms, cap)[0]

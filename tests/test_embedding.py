@@ -24,9 +24,9 @@ BATCH2 = VTAConfig.named("batch2")
 def matmul(m: int, n: int, k: int) -> IterationSpace:
     return IterationSpace(
         loops=(("m", m), ("n", n), ("k", k)),
-        lhs=Operand("A", frozenset("mk"), 1),
-        rhs=Operand("B", frozenset("kn"), 1),
-        out=Operand("C", frozenset("mn"), 4),
+        lhs=Operand("A", ("m", "k"), 1),
+        rhs=Operand("B", ("k", "n"), 1),
+        out=Operand("C", ("m", "n"), 4),
     )
 
 
@@ -36,12 +36,11 @@ def conv(c: int, h: int, k: int, r: int, pad: int, stride: int) -> IterationSpac
         loops=(("n", 1), ("oc", k), ("oh", oh), ("ow", oh), ("ic", c), ("kh", r), ("kw", r)),
         lhs=Operand(
             "x",
-            frozenset(["n", "ic", "oh", "ow", "kh", "kw"]),
+            ("n", "ic", Window("oh", "kh", stride, -pad, h), Window("ow", "kw", stride, -pad, h)),
             1,
-            (Window("oh", "kh", h + 2 * pad), Window("ow", "kw", h + 2 * pad)),
         ),
-        rhs=Operand("w", frozenset(["oc", "ic", "kh", "kw"]), 1),
-        out=Operand("y", frozenset(["n", "oc", "oh", "ow"]), 4),
+        rhs=Operand("w", ("oc", "ic", "kh", "kw"), 1),
+        out=Operand("y", ("n", "oc", "oh", "ow"), 4),
         swappable=False,
     )
 
