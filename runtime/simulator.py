@@ -99,6 +99,9 @@ class Simulator:
         self.wgt = np.zeros((c.wgt_depth, c.block_out, c.block_in), dtype=np.int8)
         self.acc = np.zeros((c.acc_depth, c.batch, c.block_out), dtype=np.int32)
         self.uop = np.zeros(c.uop_depth, dtype=np.uint32)
+        # float32 mirrors of inp and wgt for exact BLAS products (kept in step by LOADs)
+        self._inp_f32 = np.zeros(self.inp.shape, dtype=np.float32)
+        self._wgt_f32 = np.zeros(self.wgt.shape, dtype=np.float32)
         # strict: whether an accumulator entry was last written by GEMM/ALU (not LOAD ACC)
         self.acc_computed = np.zeros(c.acc_depth, dtype=bool)
         self.shared = {
@@ -117,6 +120,8 @@ class Simulator:
     def run(self, insns: list[Instruction]) -> SimStats:
         """Execute ``insns``; raises :class:`SimError` on any program error."""
         self.insns = insns
+        self._inp_f32[:] = self.inp
+        self._wgt_f32[:] = self.wgt
         programs = {m: [i for i, insn in enumerate(insns) if module_of(insn) == m] for m in MODULES}
         self.programs = programs
         cursor = dict.fromkeys(MODULES, 0)
@@ -311,9 +316,12 @@ class Simulator:
             self.acc_computed[entries] = False
         elif buffer_key:
             self._write(buffer_key, module, entries)
-        buffer[insn.sram_base : insn.sram_base + width * height] = rect.reshape(
-            -1, *buffer.shape[1:]
-        )
+        written = slice(insn.sram_base, insn.sram_base + width * height)
+        buffer[written] = rect.reshape(-1, *buffer.shape[1:])
+        if kind == MemType.INP:
+            self._inp_f32[written] = buffer[written]
+        elif kind == MemType.WGT:
+            self._wgt_f32[written] = buffer[written]
         counter = {
             MemType.INP: "inp_load_nbytes",
             MemType.WGT: "wgt_load_nbytes",
@@ -384,27 +392,20 @@ class Simulator:
         if steps is None:
             return
         dst, src, wgt = steps
-        self._bounds("accumulator", dst, self.config.acc_depth)
-        unique_dst = np.unique(dst)
+        depth = self.config.acc_depth
+        self._bounds("accumulator", dst, depth)
         if insn.reset_reg:
-            self._write("acc", "compute", unique_dst)
-            self.acc[unique_dst] = 0
-            self.acc_computed[unique_dst] = True
+            self._write("acc", "compute", dst)
+            self.acc[dst] = 0
+            self.acc_computed[dst] = True
             return
         self._bounds("input", src, self.config.inp_depth)
         self._bounds("weight", wgt, self.config.wgt_depth)
-        self._read("inp", "compute", np.unique(src))
-        self._read("wgt", "compute", np.unique(wgt))
-        self._write("acc", "compute", unique_dst)
-        products = _gemm_products(self.inp, self.wgt, src, wgt)  # [n, batch, block_out] int64
-        if unique_dst.size == dst.size:
-            sums, targets = products, dst
-        else:
-            order = np.argsort(dst, kind="stable")
-            sorted_dst = dst[order]
-            starts = np.concatenate(([0], np.nonzero(np.diff(sorted_dst))[0] + 1))
-            sums = np.add.reduceat(products[order], starts, axis=0)
-            targets = sorted_dst[starts]
+        self._read("inp", "compute", src)
+        self._read("wgt", "compute", wgt)
+        self._write("acc", "compute", dst)
+        uops = split_uops(self.uop[insn.uop_bgn : insn.uop_end], self.config)
+        targets, sums = _gemm_sums(insn, *uops, self._inp_f32, self._wgt_f32)
         self.acc[targets] = (self.acc[targets].astype(np.int64) + sums).astype(np.int32)
         self.acc_computed[targets] = True
         self.stats.counters["gemm_counter"] += int(dst.size)
@@ -425,11 +426,11 @@ class Simulator:
         self._bounds("accumulator (dst)", dst, depth)
         if not insn.use_imm:
             self._bounds("accumulator (src)", src, depth)
-        self._write("acc", "compute", np.unique(dst))
+        self._write("acc", "compute", dst)
         acc = self.acc
         if insn.use_imm:
             operand = np.int64(insn.imm)
-            if np.unique(dst).size == dst.size:
+            if np.bincount(dst).max() == 1:
                 acc[dst] = _alu(op, acc[dst].astype(np.int64), operand)
             else:
                 for start, stop in _distinct_runs(dst):
@@ -474,32 +475,64 @@ class Simulator:
         shared.last_read[entries] = self.clock[module][module]
 
 
-def _gemm_products(
-    inp: np.ndarray, wgt: np.ndarray, src: np.ndarray, wgt_idx: np.ndarray
-) -> np.ndarray:
-    """inp[src] . wgt[wgt]^T per step, exact, as int64 [n, batch, block_out].
+def _gemm_sums(
+    insn: Gemm,
+    uop_dst: np.ndarray,
+    uop_src: np.ndarray,
+    uop_wgt: np.ndarray,
+    inp: np.ndarray,
+    wgt: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The accumulator entries a GEMM updates and what it adds to each, exactly (int64).
 
-    Steps are grouped by weight entry and each group is one float32 matrix product: every
-    product of two int8 values and their sum over a block (at most 2^14 * 1024 < 2^24 in
-    magnitude) is exact in float32.
+    The steps form a grid (iter_out, iter_in, micro-op). Micro-ops are grouped by weight entry,
+    so for every (i, j) each group is one matrix product against a single weight block; all the
+    products run as one batched float32 matmul over float32 copies of the buffers, which is
+    exact (a block's sum of int8 products is below 2^14 * 1024 < 2^24). Loops whose destination
+    factor is zero are summed away in float64 (exact below 2^53) before the scatter, so a
+    reduction loop in iter_out costs no duplicate handling.
     """
-    n = src.size
+    io, ii = insn.iter_out, insn.iter_in
     batch, block_in = inp.shape[1], inp.shape[2]
     block_out = wgt.shape[1]
-    out = np.empty((n, batch, block_out), dtype=np.float32)
-    x = inp[src].astype(np.float32)  # [n, batch, block_in]
-    weights, groups = np.unique(wgt_idx, return_inverse=True)
-    if weights.size == 1:
-        w = wgt[weights[0]].astype(np.float32)  # [block_out, block_in]
-        out[:] = (x.reshape(-1, block_in) @ w.T).reshape(n, batch, block_out)
-        return out.astype(np.int64)
-    order = np.argsort(groups, kind="stable")
-    bounds = np.searchsorted(groups[order], np.arange(weights.size + 1))
-    for g, weight in enumerate(weights):
-        rows = order[bounds[g] : bounds[g + 1]]
-        w = wgt[weight].astype(np.float32)
-        out[rows] = (x[rows].reshape(-1, block_in) @ w.T).reshape(-1, batch, block_out)
-    return out.astype(np.int64)
+    perm = np.argsort(uop_wgt, kind="stable")
+    uop_dst, uop_src, uop_wgt = uop_dst[perm], uop_src[perm], uop_wgt[perm]
+    starts = np.concatenate(([0], np.flatnonzero(uop_wgt[1:] != uop_wgt[:-1]) + 1))
+    counts = np.diff(np.append(starts, uop_wgt.size))
+    i = np.arange(io, dtype=np.int64)[:, None, None]
+    j = np.arange(ii, dtype=np.int64)[None, :, None]
+    src = uop_src + i * insn.src_factor_out + j * insn.src_factor_in  # [io, ii, nu]
+    group_wgt = uop_wgt[starts] + i * insn.wgt_factor_out + j * insn.wgt_factor_in  # [io, ii, g]
+    x = np.take(inp, src, axis=0)  # [io, ii, nu, batch, block_in]
+    w = np.take(wgt, group_wgt, axis=0)  # [io, ii, g, block_out, block_in]
+    if (counts == counts[0]).all():
+        stacked = x.reshape(io * ii * starts.size, counts[0] * batch, block_in)
+        weights = w.reshape(-1, block_out, block_in).transpose(0, 2, 1)
+        products = np.matmul(stacked, weights).reshape(io, ii, uop_wgt.size, batch, block_out)
+    else:
+        products = np.empty((io, ii, uop_wgt.size, batch, block_out), dtype=np.float32)
+        for g, (lo, count) in enumerate(zip(starts, counts, strict=True)):
+            rows = x[:, :, lo : lo + count].reshape(io * ii, count * batch, block_in)
+            part = np.matmul(
+                rows, w[:, :, g].reshape(io * ii, block_out, block_in).transpose(0, 2, 1)
+            )
+            products[:, :, lo : lo + count] = part.reshape(io, ii, count, batch, block_out)
+    dst = np.broadcast_to(
+        uop_dst + i * insn.dst_factor_out + j * insn.dst_factor_in, products.shape[:3]
+    )
+    if insn.dst_factor_out == 0 and io > 1:
+        products, dst = products.sum(axis=0, keepdims=True, dtype=np.float64), dst[:1]
+    if insn.dst_factor_in == 0 and ii > 1:
+        products, dst = products.sum(axis=1, keepdims=True, dtype=np.float64), dst[:, :1]
+    dst = dst.reshape(-1)
+    products = products.reshape(dst.size, batch, block_out)
+    targets, inverse = np.unique(dst, return_inverse=True)
+    if targets.size == dst.size:
+        return dst, products.astype(np.int64)
+    sums = np.zeros((targets.size, batch * block_out))
+    for lane in range(batch * block_out):
+        sums[:, lane] = np.bincount(inverse, weights=products.reshape(dst.size, -1)[:, lane])
+    return targets, sums.astype(np.int64).reshape(targets.size, batch, block_out)
 
 
 def _alu(op: AluOp, a: np.ndarray, b: np.ndarray | np.int64) -> np.ndarray:

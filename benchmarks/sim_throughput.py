@@ -1,0 +1,251 @@
+"""Functional simulator throughput: simulated MACs per second of wall time.
+
+Builds instruction streams shaped like real layers (the load/GEMM/ALU/store mix of a ResNet-18
+3x3 convolution tile loop, and a large dense layer) with the ISA records, runs them, and prints
+one row per stream. ``--json FILE`` also writes the rows.
+
+    python benchmarks/sim_throughput.py [--repeat N] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+
+from vtac.runtime.config import VTAConfig
+from vtac.runtime.isa import (
+    Alu,
+    AluOp,
+    Finish,
+    Gemm,
+    Instruction,
+    Load,
+    MemType,
+    Store,
+    Uop,
+    encode_uops,
+)
+from vtac.runtime.simulator import simulate
+
+
+def conv3x3_stream(config: VTAConfig, tiles: int) -> tuple[list[Instruction], np.ndarray, int]:
+    """Tiles of a 3x3 convolution (fixed embedding): 4 input-channel blocks, 2 output-channel
+    blocks, 8 x 14 output pixels per tile, ping-pong buffers and tokens both ways."""
+    ic, oc, rows, cols = 4, 2, 8, 14
+    in_rows, in_cols = rows + 2, cols + 2
+    inp_tile = ic * in_rows * in_cols
+    wgt_tile = oc * ic * 9
+    acc_tile = oc * rows * cols
+    uops = []
+    for half in range(2):  # one kernel per virtual thread: dst over (oc, row, col), kw in uops
+        for kw in range(3):
+            for o in range(oc):
+                for r in range(rows):
+                    for c in range(cols):
+                        uops.append(
+                            Uop(
+                                half * acc_tile + (o * rows + r) * cols + c,
+                                half * inp_tile + r * in_cols + c + kw,
+                                half * wgt_tile + o * ic * 9 + kw,
+                            )
+                        )
+    kernel = len(uops) // 2
+    arena = bytearray()
+    uop_words = encode_uops(uops, config)
+    arena += uop_words.tobytes()
+    inp_at = -(-len(arena) // 256) * 256
+    rng = np.random.default_rng(0)
+    arena += (
+        bytes(inp_at - len(arena)) + rng.integers(-128, 128, inp_tile * 16, dtype=np.int8).tobytes()
+    )
+    wgt_at = -(-len(arena) // 256) * 256
+    arena += (
+        bytes(wgt_at - len(arena))
+        + rng.integers(-128, 128, wgt_tile * 256, dtype=np.int8).tobytes()
+    )
+    out_at = -(-len(arena) // 256) * 256
+    arena += bytes(out_at - len(arena) + acc_tile * 16 + 256)
+    insns: list[Instruction] = [
+        Load(memory_type=MemType.UOP, y_size=1, x_size=len(uops), x_stride=len(uops))
+    ]
+    macs = 0
+    for t in range(tiles):
+        half = t % 2
+        reuse = int(t >= 2)
+        insns.append(
+            Load(
+                memory_type=MemType.INP,
+                sram_base=half * inp_tile,
+                dram_base=inp_at // 16,
+                y_size=1,
+                x_size=inp_tile,
+                x_stride=inp_tile,
+                pop_next_dep=reuse,
+            )
+        )
+        insns.append(
+            Load(
+                memory_type=MemType.WGT,
+                sram_base=half * wgt_tile,
+                dram_base=wgt_at // 256,
+                y_size=1,
+                x_size=wgt_tile,
+                x_stride=wgt_tile,
+                push_next_dep=1,
+            )
+        )
+        bgn, end = half * kernel, (half + 1) * kernel
+        insns.append(
+            Gemm(
+                reset_reg=1,
+                uop_bgn=bgn,
+                uop_end=bgn + acc_tile,
+                iter_out=1,
+                iter_in=1,
+                pop_next_dep=reuse,
+            )
+        )
+        # iter_out over input-channel blocks, iter_in over kernel rows; kw and pixels in uops
+        insns.append(
+            Gemm(
+                pop_prev_dep=1,
+                uop_bgn=bgn,
+                uop_end=end,
+                iter_out=ic,
+                iter_in=3,
+                src_factor_out=in_rows * in_cols,
+                src_factor_in=in_cols,
+                wgt_factor_out=9,
+                wgt_factor_in=3,
+            )
+        )
+        macs += ic * 3 * kernel * config.macs_per_gemm_uop
+        for op, imm in ((AluOp.SHR, 8), (AluOp.MIN, 127), (AluOp.MAX, 0)):
+            insns.append(
+                Alu(
+                    alu_opcode=op,
+                    use_imm=1,
+                    imm=imm,
+                    uop_bgn=bgn,
+                    uop_end=bgn + acc_tile,
+                    iter_out=1,
+                    iter_in=1,
+                )
+            )
+        insns[-1] = Alu(
+            **{**vars(insns[-1]), "push_prev_dep": int(t + 2 < tiles), "push_next_dep": 1}
+        )
+        insns.append(
+            Store(
+                memory_type=MemType.OUT,
+                sram_base=half * acc_tile,
+                dram_base=out_at // 16,
+                y_size=1,
+                x_size=acc_tile,
+                x_stride=acc_tile,
+                pop_prev_dep=1,
+                push_prev_dep=1,
+            )
+        )
+    insns += [Load(memory_type=MemType.UOP, pop_next_dep=1)] * 2 + [Finish()]
+    return insns, np.frombuffer(bytes(arena), dtype=np.uint8).copy(), macs
+
+
+def dense_stream(config: VTAConfig, tiles: int) -> tuple[list[Instruction], np.ndarray, int]:
+    """A dense layer's inner loop: 64 rows x 16 output blocks per tile, 32 reduction blocks."""
+    rows, out_blocks, k_blocks = 64, 16, 32
+    uops = [
+        Uop(r * out_blocks + o, r * k_blocks, o * k_blocks)
+        for r in range(rows)
+        for o in range(out_blocks)
+    ]
+    arena = bytearray(encode_uops(uops, config).tobytes())
+    inp_at = -(-len(arena) // 256) * 256
+    rng = np.random.default_rng(1)
+    arena += (
+        bytes(inp_at - len(arena))
+        + rng.integers(-128, 128, rows * k_blocks * 16, dtype=np.int8).tobytes()
+    )
+    wgt_at = -(-len(arena) // 256) * 256
+    arena += (
+        bytes(wgt_at - len(arena))
+        + rng.integers(-128, 128, out_blocks * k_blocks * 256, dtype=np.int8).tobytes()
+    )
+    insns: list[Instruction] = [
+        Load(memory_type=MemType.UOP, y_size=1, x_size=len(uops), x_stride=len(uops)),
+        Load(
+            memory_type=MemType.INP,
+            dram_base=inp_at // 16,
+            y_size=1,
+            x_size=rows * k_blocks,
+            x_stride=rows * k_blocks,
+        ),
+        Load(
+            memory_type=MemType.WGT,
+            dram_base=wgt_at // 256,
+            y_size=1,
+            x_size=out_blocks * k_blocks,
+            x_stride=out_blocks * k_blocks,
+            push_next_dep=1,
+        ),
+        Gemm(pop_prev_dep=1, uop_bgn=0, uop_end=len(uops), iter_out=1, iter_in=1, reset_reg=1),
+    ]
+    macs = 0
+    for _ in range(tiles):
+        insns.append(
+            Gemm(
+                uop_bgn=0,
+                uop_end=len(uops),
+                iter_out=k_blocks,
+                iter_in=1,
+                src_factor_out=1,
+                wgt_factor_out=1,
+            )
+        )
+        macs += k_blocks * len(uops) * config.macs_per_gemm_uop
+    insns.append(Finish())
+    return insns, np.frombuffer(bytes(arena), dtype=np.uint8).copy(), macs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="runs per stream (best is kept)")
+    parser.add_argument("--tiles", type=int, default=28, help="tiles per stream")
+    parser.add_argument("--json", help="write the rows to this JSON file")
+    args = parser.parse_args(argv)
+    config = VTAConfig()
+    rows = []
+    for name, build in (("conv3x3", conv3x3_stream), ("dense", dense_stream)):
+        insns, dram, macs = build(config, args.tiles)
+        best = float("inf")
+        for _ in range(args.repeat):
+            arena = dram.copy()
+            start = time.perf_counter()
+            simulate(config, insns, arena)
+            best = min(best, time.perf_counter() - start)
+        rows.append(
+            {
+                "stream": name,
+                "instructions": len(insns),
+                "macs": macs,
+                "seconds": best,
+                "macs_per_second": macs / best,
+            }
+        )
+    print(f"{'stream':<10} {'insns':>7} {'MACs':>14} {'seconds':>9} {'MACs/s':>10}")
+    for r in rows:
+        print(
+            f"{r['stream']:<10} {r['instructions']:>7} {r['macs']:>14,} {r['seconds']:>9.3f} "
+            f"{r['macs_per_second']:>10.3g}"
+        )
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
