@@ -57,6 +57,18 @@ class AluOp(IntEnum):
     MUL = 4
 
 
+def elem_bytes(config: VTAConfig, memory_type: int) -> int:
+    """Bytes of one DRAM element of ``memory_type`` (the unit of dram_base and x_stride)."""
+    return {
+        MemType.UOP: config.uop_elem_bytes,
+        MemType.WGT: config.wgt_elem_bytes,
+        MemType.INP: config.inp_elem_bytes,
+        MemType.ACC: config.acc_elem_bytes,
+        MemType.OUT: config.out_elem_bytes,
+        MemType.ACC_8BIT: config.batch * config.block_out,
+    }[MemType(memory_type)]
+
+
 class EncodingError(ValueError):
     """A value that does not fit its field, or bytes that are not a VTA instruction."""
 

@@ -28,6 +28,7 @@ from vtac.runtime.isa import (
     Load,
     MemType,
     Store,
+    elem_bytes,
     format_instruction,
     split_uops,
 )
@@ -245,17 +246,6 @@ class Simulator:
         elif isinstance(insn, Alu):
             self._alu(insn)
 
-    def _elem_bytes(self, memory_type: int) -> int:
-        c = self.config
-        return {
-            MemType.UOP: c.uop_elem_bytes,
-            MemType.WGT: c.wgt_elem_bytes,
-            MemType.INP: c.inp_elem_bytes,
-            MemType.ACC: c.acc_elem_bytes,
-            MemType.OUT: c.out_elem_bytes,
-            MemType.ACC_8BIT: c.batch * c.block_out,
-        }[MemType(memory_type)]
-
     def _dram_rows(self, insn: Load | Store, elem_bytes: int) -> np.ndarray:
         """Byte offsets into the arena of every element the transfer touches, [y, x, byte]."""
         rows = insn.dram_base + np.arange(insn.y_size, dtype=np.int64) * insn.x_stride
@@ -285,7 +275,7 @@ class Simulator:
         padded = insn.y_pad_0 or insn.y_pad_1 or insn.x_pad_0 or insn.x_pad_1
         if self.strict and kind in (MemType.WGT, MemType.UOP) and padded:
             raise _Fault(f"strict: padding on a {kind.name} load is not supported by the FPGA")
-        elem_bytes = self._elem_bytes(kind)
+        size = elem_bytes(self.config, kind)
         width = insn.x_pad_0 + insn.x_size + insn.x_pad_1
         height = insn.y_pad_0 + insn.y_size + insn.y_pad_1
         buffer, name, depth = {
@@ -298,7 +288,7 @@ class Simulator:
         if self.strict and kind == MemType.UOP:
             depth = min(depth, STRICT_UOP_DEPTH)
         self._sram_check(name, insn.sram_base, width * height, depth)
-        raw = self.dram[self._dram_rows(insn, elem_bytes)]  # [y, x, bytes]
+        raw = self.dram[self._dram_rows(insn, size)]  # [y, x, bytes]
         if kind == MemType.UOP:
             data = raw.reshape(insn.y_size, insn.x_size, 4).copy().view("<u4")[..., 0]
         elif kind == MemType.ACC:
@@ -329,7 +319,7 @@ class Simulator:
             MemType.ACC_8BIT: "acc_load_nbytes",
             MemType.UOP: "uop_load_nbytes",
         }[kind]
-        self.stats.counters[counter] += insn.x_size * insn.y_size * elem_bytes
+        self.stats.counters[counter] += insn.x_size * insn.y_size * size
 
     def _store(self, insn: Store) -> None:
         if insn.memory_type != MemType.OUT:

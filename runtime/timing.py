@@ -15,7 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vtac.runtime.config import VTAConfig
-from vtac.runtime.isa import Alu, Gemm, Instruction, Load, MemType, Store, format_instruction
+from vtac.runtime.isa import (
+    Alu,
+    Gemm,
+    Instruction,
+    Load,
+    MemType,
+    Store,
+    elem_bytes,
+    format_instruction,
+)
 from vtac.runtime.timing_params import TimingParams
 
 QUEUE_DEPTH = 8
@@ -41,15 +50,9 @@ def _mem_name(memory_type: int) -> str:
     return str(memory_type)
 
 
-def _elem_bytes(config: VTAConfig, memory_type: int) -> int:
-    return {
-        MemType.UOP: config.uop_elem_bytes,
-        MemType.WGT: config.wgt_elem_bytes,
-        MemType.INP: config.inp_elem_bytes,
-        MemType.ACC: config.acc_elem_bytes,
-        MemType.OUT: config.out_elem_bytes,
-        MemType.ACC_8BIT: config.batch * config.block_out,
-    }.get(memory_type, 0)
+def _bytes_of(config: VTAConfig, memory_type: int) -> int:
+    """Element bytes, or 0 for an unknown memory type (the functional simulator rejects it)."""
+    return elem_bytes(config, memory_type) if memory_type in MemType._value2member_map_ else 0
 
 
 def instruction_cycles(insn: Instruction, config: VTAConfig, params: TimingParams) -> int:
@@ -60,7 +63,7 @@ def instruction_cycles(insn: Instruction, config: VTAConfig, params: TimingParam
         width = insn.x_pad_0 + insn.x_size + insn.x_pad_1
         height = insn.y_pad_0 + insn.y_size + insn.y_pad_1
         pads = width * height - insn.x_size * insn.y_size
-        row_bytes = insn.x_size * _elem_bytes(config, insn.memory_type)
+        row_bytes = insn.x_size * _bytes_of(config, insn.memory_type)
         return params.transfer_cycles(insn.y_size, row_bytes, pads)
     if isinstance(insn, Gemm):
         steps = (insn.uop_end - insn.uop_bgn) * insn.iter_out * insn.iter_in
@@ -168,7 +171,7 @@ def time_program(
             gemm_uops += (insn.uop_end - insn.uop_bgn) * insn.iter_out * insn.iter_in
         if isinstance(insn, Load | Store) and insn.x_size:
             name = _mem_name(insn.memory_type).lower()
-            nbytes = insn.x_size * insn.y_size * _elem_bytes(config, insn.memory_type)
+            nbytes = insn.x_size * insn.y_size * _bytes_of(config, insn.memory_type)
             dram[name] = dram.get(name, 0) + nbytes
         return True
 

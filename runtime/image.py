@@ -1,0 +1,299 @@
+"""Program images: the directory a compiled VTA program lives in.
+
+An image is ``program.json`` (format version, hardware configuration, link base, buffer table),
+``insn.bin`` (instructions, 16 bytes each, VTA's encoding) and ``dram.bin`` (the initial DRAM
+arena: micro-op kernels, weights, constants, and inputs when given). Every ``dram_base`` is in
+elements of its memory type and points into the arena, which starts at physical byte address
+``base``; buffers are aligned to 256 bytes and ``base`` to 4 KiB, so the image can be relocated
+to any 4 KiB-aligned address and runs unchanged on any implementation of the VTA ISA.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vtac.runtime.config import ConfigError, VTAConfig
+from vtac.runtime.isa import (
+    EncodingError,
+    Instruction,
+    Load,
+    MemType,
+    Store,
+    decode_program,
+    elem_bytes,
+    encode_program,
+)
+from vtac.runtime.packing import PackError, PackSpec
+
+FORMAT_VERSION = 1
+BUFFER_ALIGN = 256
+BASE_ALIGN = 4096
+ROLES = ("input", "output", "weight", "uop", "constant", "scratch")
+DTYPES = {"int8": np.int8, "int32": np.int32, "uint32": np.uint32}
+
+
+class ImageError(ValueError):
+    """An invalid program image, with the file and the problem."""
+
+
+@dataclass
+class Buffer:
+    """One entry of the buffer table: a named region of the DRAM arena."""
+
+    name: str
+    role: str
+    offset: int
+    size: int
+    dtype: str
+    shape: tuple[int, ...]
+    layout: PackSpec | None = None
+
+    @property
+    def packed_shape(self) -> tuple[int, ...]:
+        return self.layout.packed_shape if self.layout else self.shape
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "role": self.role,
+            "offset": self.offset,
+            "size": self.size,
+            "dtype": self.dtype,
+            "shape": list(self.shape),
+            "layout": self.layout.to_json() if self.layout else None,
+        }
+
+
+@dataclass
+class ProgramImage:
+    """A program, its DRAM arena and its buffer table (see the module doc)."""
+
+    config: VTAConfig
+    insns: list[Instruction]
+    dram: np.ndarray
+    buffers: list[Buffer] = field(default_factory=list)
+    base: int = 0
+
+    # -------------------------------------------------------------- buffers
+
+    def buffer(self, name: str) -> Buffer:
+        for buf in self.buffers:
+            if buf.name == name:
+                return buf
+        known = ", ".join(b.name for b in self.buffers) or "none"
+        raise ImageError(f"no buffer named {name!r} (buffers: {known})")
+
+    def set_input(self, name: str, array: np.ndarray, dram: np.ndarray | None = None) -> None:
+        """Pack ``array`` (logical shape) into its buffer in ``dram`` (default: the image's)."""
+        buf = self.buffer(name)
+        array = np.asarray(array)
+        if tuple(array.shape) != buf.shape:
+            raise ImageError(f"buffer {name}: expected shape {buf.shape}, got {tuple(array.shape)}")
+        want = DTYPES[buf.dtype]
+        if not np.can_cast(array.dtype, want, "same_kind") or (
+            array.size and (array.min() < np.iinfo(want).min or array.max() > np.iinfo(want).max)
+        ):
+            raise ImageError(f"buffer {name}: values of dtype {array.dtype} do not fit {buf.dtype}")
+        packed = buf.layout.pack(array, want) if buf.layout else array.astype(want)
+        target = self.dram if dram is None else dram
+        target[buf.offset : buf.offset + buf.size] = packed.reshape(-1).view(np.uint8)
+
+    def read_output(self, name: str, dram: np.ndarray | None = None) -> np.ndarray:
+        """The logical contents of a buffer in ``dram`` (default: the image's arena)."""
+        buf = self.buffer(name)
+        source = self.dram if dram is None else dram
+        raw = source[buf.offset : buf.offset + buf.size].view(DTYPES[buf.dtype])
+        packed = raw.reshape(buf.packed_shape)
+        return buf.layout.unpack(packed) if buf.layout else packed.copy()
+
+    # ------------------------------------------------------------ relocation
+
+    def relocate(self, new_base: int) -> ProgramImage:
+        """A copy linked at physical byte address ``new_base`` (a multiple of 4 KiB)."""
+        if new_base < 0 or new_base % BASE_ALIGN:
+            raise ImageError(f"base {new_base:#x} is not a non-negative multiple of {BASE_ALIGN}")
+        delta = new_base - self.base
+        insns = []
+        for insn in self.insns:
+            if isinstance(insn, Load | Store) and insn.x_size:
+                elem = elem_bytes(self.config, insn.memory_type)
+                insn = replace(insn, dram_base=insn.dram_base + delta // elem)
+            insns.append(insn)
+        return ProgramImage(self.config, insns, self.dram.copy(), list(self.buffers), new_base)
+
+    # --------------------------------------------------------------- files
+
+    def save(self, directory: str | Path) -> None:
+        """Write program.json, insn.bin and dram.bin into ``directory`` (created if needed)."""
+        self.validate()
+        path = Path(directory)
+        path.mkdir(parents=True, exist_ok=True)
+        meta = {
+            "format_version": FORMAT_VERSION,
+            "config": self.config.to_dict(),
+            "base": self.base,
+            "instructions": len(self.insns),
+            "dram_bytes": int(self.dram.size),
+            "buffers": [b.to_json() for b in self.buffers],
+        }
+        (path / "program.json").write_text(json.dumps(meta, indent=2) + "\n")
+        (path / "insn.bin").write_bytes(encode_program(self.insns, self.config))
+        (path / "dram.bin").write_bytes(self.dram.tobytes())
+
+    @classmethod
+    def load(cls, directory: str | Path) -> ProgramImage:
+        """Read and validate an image directory; raises :class:`ImageError` naming the problem."""
+        path = Path(directory)
+        if not path.is_dir():
+            raise ImageError(f"{path}: not a program image directory")
+        files = {name: path / name for name in ("program.json", "insn.bin", "dram.bin")}
+        for file in files.values():
+            if not file.is_file():
+                raise ImageError(
+                    f"{file}: missing (an image holds program.json, insn.bin, dram.bin)"
+                )
+        try:
+            meta = json.loads(files["program.json"].read_text())
+        except json.JSONDecodeError as err:
+            raise ImageError(f"{files['program.json']}: not valid JSON: {err}") from None
+        where = str(files["program.json"])
+        if not isinstance(meta, dict):
+            raise ImageError(f"{where}: expected a JSON object")
+        version = meta.get("format_version")
+        if version != FORMAT_VERSION:
+            raise ImageError(f"{where}: format_version {version!r} is not {FORMAT_VERSION}")
+        for key, kind in (("config", dict), ("base", int), ("dram_bytes", int), ("buffers", list)):
+            if not isinstance(meta.get(key), kind):
+                raise ImageError(f"{where}: '{key}' missing or not a {kind.__name__}")
+        try:
+            config = VTAConfig.from_dict(meta["config"])
+        except ConfigError as err:
+            raise ImageError(f"{where}: invalid configuration: {err}") from None
+        raw = files["insn.bin"].read_bytes()
+        try:
+            insns = decode_program(raw, config)
+        except EncodingError as err:
+            raise ImageError(f"{files['insn.bin']}: {err}") from None
+        dram = np.frombuffer(files["dram.bin"].read_bytes(), dtype=np.uint8).copy()
+        if dram.size != meta["dram_bytes"]:
+            raise ImageError(
+                f"{files['dram.bin']}: {dram.size} bytes, but program.json says "
+                f"{meta['dram_bytes']}"
+            )
+        buffers = [_buffer_from_json(entry, where, i) for i, entry in enumerate(meta["buffers"])]
+        image = cls(config, insns, dram, buffers, meta["base"])
+        try:
+            image.validate()
+        except ImageError as err:
+            raise ImageError(f"{path}: {err}") from None
+        return image
+
+    def validate(self) -> None:
+        """Check alignment, buffer bounds and that every transfer stays inside the arena."""
+        if self.base % BASE_ALIGN or self.base < 0:
+            raise ImageError(f"base {self.base:#x} is not a multiple of {BASE_ALIGN}")
+        names = set()
+        for buf in self.buffers:
+            if buf.name in names:
+                raise ImageError(f"buffer {buf.name!r} appears twice")
+            names.add(buf.name)
+            if buf.role not in ROLES:
+                raise ImageError(f"buffer {buf.name}: role {buf.role!r} is not one of {ROLES}")
+            if buf.dtype not in DTYPES:
+                raise ImageError(
+                    f"buffer {buf.name}: dtype {buf.dtype!r} is not one of {list(DTYPES)}"
+                )
+            if buf.offset % BUFFER_ALIGN:
+                raise ImageError(
+                    f"buffer {buf.name}: offset {buf.offset} is not aligned to {BUFFER_ALIGN}"
+                )
+            if buf.offset < 0 or buf.offset + buf.size > self.dram.size:
+                raise ImageError(
+                    f"buffer {buf.name}: bytes [{buf.offset}, {buf.offset + buf.size}) leave the "
+                    f"{self.dram.size}-byte arena"
+                )
+            want = math.prod(buf.packed_shape) * np.dtype(DTYPES[buf.dtype]).itemsize
+            if want != buf.size:
+                raise ImageError(
+                    f"buffer {buf.name}: size {buf.size} does not match its packed shape "
+                    f"{buf.packed_shape} of {buf.dtype} ({want} bytes)"
+                )
+        for index, insn in enumerate(self.insns):
+            if not (isinstance(insn, Load | Store) and insn.x_size):
+                continue
+            if insn.memory_type not in MemType._value2member_map_:
+                continue  # the simulator reports unknown memory types
+            elem = elem_bytes(self.config, insn.memory_type)
+            first = insn.dram_base * elem
+            last = (insn.dram_base + (insn.y_size - 1) * insn.x_stride + insn.x_size) * elem
+            if first < self.base or last > self.base + self.dram.size:
+                raise ImageError(
+                    f"instruction {index} ({insn.mnemonic} {MemType(insn.memory_type).name}) "
+                    f"accesses bytes [{first:#x}, {last:#x}) outside the arena "
+                    f"[{self.base:#x}, {self.base + self.dram.size:#x})"
+                )
+
+
+def _buffer_from_json(entry: Any, where: str, index: int) -> Buffer:
+    if not isinstance(entry, dict):
+        raise ImageError(f"{where}: buffer {index} is not an object")
+    try:
+        layout = entry.get("layout")
+        return Buffer(
+            name=str(entry["name"]),
+            role=str(entry["role"]),
+            offset=int(entry["offset"]),
+            size=int(entry["size"]),
+            dtype=str(entry["dtype"]),
+            shape=tuple(int(n) for n in entry["shape"]),
+            layout=PackSpec.from_json(layout) if layout is not None else None,
+        )
+    except (KeyError, TypeError, ValueError, PackError) as err:
+        raise ImageError(f"{where}: buffer {index} is malformed: {err!r}") from None
+
+
+class ImageBuilder:
+    """Lays out buffers in a growing arena (each aligned to 256 bytes) for a new image."""
+
+    def __init__(self, config: VTAConfig) -> None:
+        self.config = config
+        self.buffers: list[Buffer] = []
+        self.chunks: list[tuple[int, bytes]] = []
+        self.size = 0
+
+    def add(
+        self,
+        name: str,
+        role: str,
+        dtype: str,
+        shape: tuple[int, ...],
+        layout: PackSpec | None = None,
+        data: np.ndarray | None = None,
+        align: int = BUFFER_ALIGN,
+    ) -> Buffer:
+        """Reserve a buffer (and fill it with ``data``, given in logical shape)."""
+        align = max(align, BUFFER_ALIGN)
+        offset = -(-self.size // align) * align
+        packed_shape = layout.packed_shape if layout else shape
+        size = math.prod(packed_shape) * np.dtype(DTYPES[dtype]).itemsize
+        buf = Buffer(name, role, offset, size, dtype, tuple(shape), layout)
+        self.buffers.append(buf)
+        self.size = offset + size
+        if data is not None:
+            packed = layout.pack(np.asarray(data), DTYPES[dtype]) if layout else np.asarray(data)
+            self.chunks.append((offset, packed.astype(DTYPES[dtype]).tobytes()))
+        return buf
+
+    def build(self, insns: list[Instruction]) -> ProgramImage:
+        dram = np.zeros(-(-self.size // BUFFER_ALIGN) * BUFFER_ALIGN, dtype=np.uint8)
+        for offset, raw in self.chunks:
+            dram[offset : offset + len(raw)] = np.frombuffer(raw, dtype=np.uint8)
+        image = ProgramImage(self.config, insns, dram, list(self.buffers))
+        image.validate()
+        return image
