@@ -1,0 +1,225 @@
+"""The ``vtac`` command: assemble, disassemble and simulate VTA programs.
+
+Every subcommand lives in a ``cmd_*`` function registered in :data:`COMMANDS`; errors a user can
+cause print ``vtac: error: ...`` and exit with status 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from vtac.runtime.assembly import (
+    AssemblyError,
+    assemble,
+    assemble_uops,
+    disassemble,
+    disassemble_uops,
+)
+from vtac.runtime.config import ConfigError, VTAConfig, resolve_config, shipped_configs
+from vtac.runtime.image import ImageError, ProgramImage
+from vtac.runtime.isa import EncodingError, decode_program, encode_program
+from vtac.runtime.packing import PackError
+from vtac.runtime.simulator import SimError, simulate
+
+
+class CliError(Exception):
+    """A user error: printed as ``vtac: error: <message>``, exit status 1."""
+
+
+def _config(args: argparse.Namespace) -> VTAConfig:
+    return resolve_config(args.config)
+
+
+def _read_bytes(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as err:
+        raise CliError(f"cannot read {path}: {err.strerror}") from None
+
+
+def _read_text(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError as err:
+        raise CliError(f"cannot read {path}: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise CliError(f"{path} is not a text file") from None
+
+
+def cmd_disasm(args: argparse.Namespace) -> int:
+    """Print instructions (or micro-ops) of an insn.bin file or a program image."""
+    path = Path(args.file)
+    if path.is_dir():
+        image = ProgramImage.load(path)
+        if args.uops:
+            for buf in image.buffers:
+                if buf.role == "uop":
+                    words = image.dram[buf.offset : buf.offset + buf.size].view("<u4")
+                    print(f"# buffer {buf.name}")
+                    sys.stdout.write(disassemble_uops(words, image.config))
+            return 0
+        sys.stdout.write(disassemble(image.insns))
+        return 0
+    config = _config(args)
+    raw = _read_bytes(args.file)
+    if args.uops:
+        if len(raw) % 4:
+            raise CliError(f"{args.file}: {len(raw)} bytes is not a whole number of micro-ops")
+        sys.stdout.write(disassemble_uops(np.frombuffer(raw, dtype="<u4"), config))
+        return 0
+    sys.stdout.write(disassemble(decode_program(raw, config)))
+    return 0
+
+
+def cmd_asm(args: argparse.Namespace) -> int:
+    """Assemble text into insn.bin bytes (or micro-op words with --uops)."""
+    config = _config(args)
+    text = _read_text(args.file)
+    if args.uops:
+        data = assemble_uops(text, config, args.file).astype("<u4").tobytes()
+    else:
+        data = encode_program(assemble(text, config, args.file), config)
+    try:
+        Path(args.output).write_bytes(data)
+    except OSError as err:
+        raise CliError(f"cannot write {args.output}: {err.strerror}") from None
+    return 0
+
+
+def _named_arrays(specs: list[str], flag: str) -> dict[str, np.ndarray]:
+    arrays = {}
+    for spec in specs:
+        name, sep, file = spec.partition("=")
+        if not sep or not name or not file:
+            raise CliError(f"{flag} expects NAME=FILE.npy, got {spec!r}")
+        try:
+            arrays[name] = np.load(file, allow_pickle=False)
+        except (OSError, ValueError) as err:
+            raise CliError(f"{flag} {spec}: cannot read {file}: {err}") from None
+    return arrays
+
+
+def cmd_sim(args: argparse.Namespace) -> int:
+    """Run a program image on the functional simulator."""
+    image = ProgramImage.load(args.image)
+    dram = image.dram.copy()
+    for name, array in _named_arrays(args.input, "--input").items():
+        image.set_input(name, array, dram)
+    checks = _named_arrays(args.check, "--check")
+    start = time.perf_counter()
+    stats = simulate(image.config, image.insns, dram, base=image.base, strict=args.strict)
+    elapsed = time.perf_counter() - start
+    if args.output_dir:
+        out = Path(args.output_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        for buf in image.buffers:
+            if buf.role == "output":
+                np.save(out / f"{buf.name}.npy", image.read_output(buf.name, dram))
+    if args.dram_out:
+        Path(args.dram_out).write_bytes(dram.tobytes())
+    if args.stats:
+        kinds = ", ".join(f"{k} {v}" for k, v in sorted(stats.by_opcode.items()))
+        print(f"instructions: {stats.executed} ({kinds})")
+        for name, value in stats.counters.items():
+            print(f"{name}: {value}")
+        print(f"simulation time: {elapsed:.3f} s")
+    status = 0
+    for name, want in checks.items():
+        got = image.read_output(name, dram)
+        if got.shape == want.shape and np.array_equal(got, want):
+            print(f"{name}: match")
+        else:
+            status = 1
+            if got.shape != want.shape:
+                print(f"{name}: mismatch (shape {got.shape}, expected {want.shape})")
+            else:
+                wrong = int(np.count_nonzero(got != want))
+                print(f"{name}: mismatch ({wrong} of {want.size} elements differ)")
+    return status
+
+
+def cmd_configs(args: argparse.Namespace) -> int:
+    """List the hardware configurations shipped with vtac."""
+    print(f"{'name':<14} {'bitstream':<28} {'inp':>6} {'wgt':>6} {'acc':>6} {'uop':>6}")
+    for name in shipped_configs():
+        c = VTAConfig.named(name)
+        depths = f"{c.inp_depth:>6} {c.wgt_depth:>6} {c.acc_depth:>6} {c.uop_depth:>6}"
+        print(f"{name:<14} {c.name:<28} {depths}")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "asm": cmd_asm,
+    "disasm": cmd_disasm,
+    "sim": cmd_sim,
+    "configs": cmd_configs,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vtac", description="A compiler for the VTA accelerator.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    config_help = (
+        "hardware configuration: a vta_config.json path or a shipped name (default: VTA's default)"
+    )
+
+    p = sub.add_parser("disasm", help="print the instructions of an insn.bin file or program image")
+    p.add_argument("file", help="insn.bin (or micro-op file with --uops) or an image directory")
+    p.add_argument("--config", help=config_help)
+    p.add_argument("--uops", action="store_true", help="print micro-ops instead")
+
+    p = sub.add_parser("asm", help="assemble text into VTA's binary encoding")
+    p.add_argument("file", help="assembly text (.s)")
+    p.add_argument("-o", "--output", required=True, help="output file")
+    p.add_argument("--config", help=config_help)
+    p.add_argument("--uops", action="store_true", help="assemble micro-ops instead")
+
+    p = sub.add_parser("sim", help="run a program image on the functional simulator")
+    p.add_argument("image", help="program image directory")
+    p.add_argument(
+        "--input", action="append", default=[], metavar="NAME=FILE.npy", help="fill an input buffer"
+    )
+    p.add_argument("--output-dir", help="write every output buffer as NAME.npy")
+    p.add_argument("--dram-out", help="write the final DRAM arena to this file")
+    p.add_argument("--stats", action="store_true", help="print VTA's counters")
+    p.add_argument("--strict", action="store_true", help="also enforce the FPGA designs' rules")
+    p.add_argument(
+        "--check",
+        action="append",
+        default=[],
+        metavar="NAME=FILE.npy",
+        help="compare an output with an expected array: prints match or mismatch",
+    )
+
+    sub.add_parser("configs", help="list the shipped hardware configurations")
+    return parser
+
+
+USER_ERRORS = (
+    CliError,
+    AssemblyError,
+    ConfigError,
+    EncodingError,
+    ImageError,
+    PackError,
+    SimError,
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except USER_ERRORS as err:
+        print(f"vtac: error: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
