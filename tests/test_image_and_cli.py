@@ -1,0 +1,258 @@
+"""Program images (save, load, validation, relocation) and the vtac command line."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vtac.cli import main
+from vtac.runtime.assembly import AssemblyError, assemble, disassemble
+from vtac.runtime.config import VTAConfig
+from vtac.runtime.image import ImageError, ProgramImage
+from vtac.runtime.isa import Load, MemType
+from vtac.runtime.simulator import simulate
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "gemm16"
+
+
+@pytest.fixture
+def image_dir(tmp_path: Path) -> Path:
+    out = tmp_path / "gemm16"
+    subprocess.run(
+        [sys.executable, str(EXAMPLE / "make_image.py"), str(out)], check=True, capture_output=True
+    )
+    return out
+
+
+def expected() -> np.ndarray:
+    a = np.load(EXAMPLE / "a.npy").astype(np.int32)
+    w = np.load(EXAMPLE / "w.npy").astype(np.int32)
+    return np.clip((a @ w.T) >> 4, -128, 127).astype(np.int8)
+
+
+def run_image(image: ProgramImage) -> np.ndarray:
+    dram = image.dram.copy()
+    simulate(image.config, image.insns, dram, base=image.base, strict=True)
+    return image.read_output("out", dram)
+
+
+def test_example_reproduces_numpy(image_dir: Path) -> None:
+    image = ProgramImage.load(image_dir)
+    np.testing.assert_array_equal(run_image(image), expected())
+    np.testing.assert_array_equal(np.load(EXAMPLE / "expected.npy"), expected())
+
+
+def test_save_load_round_trip(image_dir: Path, tmp_path: Path) -> None:
+    image = ProgramImage.load(image_dir)
+    image.save(tmp_path / "copy")
+    again = ProgramImage.load(tmp_path / "copy")
+    assert again.insns == image.insns
+    assert np.array_equal(again.dram, image.dram)
+    assert again.buffers == image.buffers
+    for name in ("program.json", "insn.bin", "dram.bin"):
+        assert (tmp_path / "copy" / name).read_bytes() == (image_dir / name).read_bytes()
+
+
+def test_relocation_keeps_results(image_dir: Path) -> None:
+    image = ProgramImage.load(image_dir)
+    moved = image.relocate(0x10000)
+    assert moved.base == 0x10000
+    assert moved.insns[1].dram_base == image.insns[1].dram_base + 0x10000 // 16
+    np.testing.assert_array_equal(run_image(moved), expected())
+    with pytest.raises(ImageError, match="not a non-negative multiple of 4096"):
+        image.relocate(0x100)
+
+
+def test_inputs_and_outputs_pack_by_layout(image_dir: Path) -> None:
+    image = ProgramImage.load(image_dir)
+    a = np.arange(256).reshape(16, 16).astype(np.int8)
+    image.set_input("a", a)
+    assert np.array_equal(image.read_output("a"), a)
+    with pytest.raises(ImageError, match=r"expected shape \(16, 16\)"):
+        image.set_input("a", np.zeros((4, 4), np.int8))
+    with pytest.raises(ImageError, match="do not fit int8"):
+        image.set_input("a", np.full((16, 16), 300))
+    with pytest.raises(ImageError, match="no buffer named 'b'"):
+        image.buffer("b")
+
+
+def edit_json(directory: Path, change) -> None:  # noqa: ANN001
+    meta = json.loads((directory / "program.json").read_text())
+    change(meta)
+    (directory / "program.json").write_text(json.dumps(meta))
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda d: (d / "insn.bin").unlink(), "insn.bin: missing"),
+        (lambda d: (d / "program.json").write_text("{"), "not valid JSON"),
+        (lambda d: edit_json(d, lambda m: m.update(format_version=9)), "format_version 9"),
+        (
+            lambda d: edit_json(d, lambda m: m["config"].update(LOG_BLOCK=-2)),
+            "invalid configuration",
+        ),
+        (lambda d: edit_json(d, lambda m: m.update(dram_bytes=5)), "but program.json says 5"),
+        (
+            lambda d: edit_json(d, lambda m: m["buffers"][1].update(offset=100)),
+            "not aligned to 256",
+        ),
+        (
+            lambda d: edit_json(d, lambda m: m["buffers"][1].update(size=7)),
+            "does not match its packed shape",
+        ),
+        (lambda d: edit_json(d, lambda m: m["buffers"][1].update(role="cake")), "role 'cake'"),
+        (lambda d: edit_json(d, lambda m: m.update(base=0x10000)), "outside the arena"),
+        (
+            lambda d: (d / "insn.bin").write_bytes(b"\x07" * 16),
+            "insn.bin: instruction 0: unknown opcode 7",
+        ),
+        (lambda d: (d / "insn.bin").write_bytes(b"\x00" * 15), "multiple of 16"),
+    ],
+)
+def test_load_validation_errors(image_dir: Path, damage, message: str) -> None:  # noqa: ANN001
+    damage(image_dir)
+    with pytest.raises(ImageError, match=message):
+        ProgramImage.load(image_dir)
+
+
+def test_dram_base_outside_arena_is_rejected(image_dir: Path) -> None:
+    image = ProgramImage.load(image_dir)
+    image.insns[1] = Load(memory_type=MemType.INP, dram_base=10_000, y_size=1, x_size=1, x_stride=1)
+    with pytest.raises(ImageError, match=r"instruction 1 \(LOAD INP\) accesses bytes"):
+        image.validate()
+
+
+# ------------------------------------------------------------------ assembly
+
+
+def test_assembly_round_trip_and_errors() -> None:
+    config = VTAConfig()
+    insns = assemble((EXAMPLE / "gemm16.s").read_text(), config)
+    assert assemble(disassemble(insns), config) == insns
+    with pytest.raises(AssemblyError, match="x.s:2: unknown mnemonic 'FOO'"):
+        assemble("FINISH\nFOO a=1\n", config, "x.s")
+    with pytest.raises(AssemblyError, match="x.s:1: LOAD: sram_base = 70000 does not fit"):
+        assemble("LOAD sram_base=70000", config, "x.s")
+
+
+# ----------------------------------------------------------------------- CLI
+
+
+def test_cli_asm_disasm_identical_bytes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    binary = tmp_path / "p.bin"
+    assert main(["asm", str(EXAMPLE / "gemm16.s"), "-o", str(binary)]) == 0
+    assert main(["disasm", str(binary)]) == 0
+    text = capsys.readouterr().out
+    assert text.splitlines()[2].startswith("2: LOAD pop_prev_dep=0")
+    assert "memory_type=WGT" in text and "dram_base=2" in text
+    (tmp_path / "p.s").write_text(text)
+    again = tmp_path / "again.bin"
+    assert main(["asm", str(tmp_path / "p.s"), "-o", str(again)]) == 0
+    assert again.read_bytes() == binary.read_bytes()
+
+
+def test_cli_uops(tmp_path: Path, capsys: pytest.CaptureFixture[str], image_dir: Path) -> None:
+    words = tmp_path / "u.bin"
+    assert main(["asm", "--uops", str(EXAMPLE / "uops.s"), "-o", str(words)]) == 0
+    assert main(["disasm", "--uops", str(words)]) == 0
+    assert capsys.readouterr().out == "0: dst_idx=0 src_idx=0 wgt_idx=0\n"
+    assert main(["disasm", "--uops", str(image_dir)]) == 0
+    assert "0: dst_idx=0 src_idx=0 wgt_idx=0" in capsys.readouterr().out
+
+
+def test_cli_disasm_shows_out_of_range_values(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    raw = tmp_path / "odd.bin"
+    raw.write_bytes((0 | 7 << 7 | 65535 << 10).to_bytes(16, "little"))  # memory type 7, sram 65535
+    assert main(["disasm", str(raw)]) == 0
+    out = capsys.readouterr().out
+    assert "memory_type=7" in out and "sram_base=65535" in out
+
+
+def test_cli_sim(image_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out_dir = tmp_path / "out"
+    args = ["sim", str(image_dir), "--stats", "--strict", "--output-dir", str(out_dir)]
+    args += ["--check", f"out={EXAMPLE / 'expected.npy'}", "--dram-out", str(tmp_path / "dram.bin")]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "out: match" in printed
+    assert "gemm_counter: 16" in printed and "alu_counter: 48" in printed
+    np.testing.assert_array_equal(np.load(out_dir / "out.npy"), expected())
+    assert (tmp_path / "dram.bin").stat().st_size == ProgramImage.load(image_dir).dram.size
+
+
+def test_cli_sim_with_new_inputs(
+    image_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = np.eye(16, dtype=np.int8) * 16
+    np.save(tmp_path / "a.npy", a)
+    w = np.load(EXAMPLE / "w.npy")
+    np.save(
+        tmp_path / "want.npy", np.clip(w.astype(np.int32).T * 16 >> 4, -128, 127).astype(np.int8)
+    )
+    args = [
+        "sim",
+        str(image_dir),
+        "--input",
+        f"a={tmp_path / 'a.npy'}",
+        "--check",
+        f"out={tmp_path / 'want.npy'}",
+    ]
+    assert main(args) == 0
+    assert "out: match" in capsys.readouterr().out
+    np.save(tmp_path / "bad.npy", np.zeros((16, 16), np.int8))
+    assert main(["sim", str(image_dir), "--check", f"out={tmp_path / 'bad.npy'}"]) == 1
+    assert "mismatch" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["disasm", "/nonexistent.bin"], "cannot read /nonexistent.bin"),
+        (["sim", "/nonexistent"], "not a program image directory"),
+        (["disasm", "--config", "nope", "x"], "no shipped configuration named 'nope'"),
+        (["sim", "IMAGE", "--input", "a"], "--input expects NAME=FILE.npy"),
+        (["sim", "IMAGE", "--input", "zz=/nonexistent.npy"], "cannot read /nonexistent.npy"),
+    ],
+)
+def test_cli_errors(
+    argv: list[str], message: str, image_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [str(image_dir) if a == "IMAGE" else a for a in argv]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("vtac: error: ") and message in err
+    assert "Traceback" not in err
+
+
+def test_cli_asm_error_names_the_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "bad.s"
+    source.write_text("# comment\nFINISH\nGEMM iter_in=99999\n")
+    assert main(["asm", str(source), "-o", str(tmp_path / "o.bin")]) == 1
+    assert f"{source}:3: GEMM: iter_in = 99999 does not fit" in capsys.readouterr().err
+
+
+def test_cli_sim_reports_program_errors(
+    image_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    image = ProgramImage.load(image_dir)
+    image.insns = image.insns[:-1]  # drop FINISH
+    image.save(image_dir)
+    assert main(["sim", str(image_dir)]) == 1
+    assert "ends without FINISH" in capsys.readouterr().err
+
+
+def test_console_script_runs(tmp_path: Path) -> None:
+    exe = shutil.which("vtac")
+    assert exe is not None, "the vtac console script is not installed"
+    done = subprocess.run([exe, "configs"], capture_output=True, text=True, check=True)
+    assert "1x16_i8w8a32_15_15_18_17" in done.stdout
