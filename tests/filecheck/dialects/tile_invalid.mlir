@@ -1,4 +1,4 @@
-// RUN: vtac-opt %s --split-input-file --verify-diagnostics | filecheck %s
+// RUN: vtac-opt %s --split-input-file --verify-diagnostics --parsing-diagnostics | filecheck %s
 
 func.func @f(%x: memref<64x16xi8>, %i: index) {
   %inp = memref.alloc() : memref<64x1x16xi8, #tile.mem<inp>>
@@ -82,3 +82,11 @@ func.func @f() {
   func.return
 }
 // CHECK: dst needs a base and one coefficient per loop (3 values), got 2
+
+// -----
+
+func.func @f() {
+  %b = memref.alloc() : memref<4x1x16xi8, #tile.mem<sram>>
+  func.return
+}
+// CHECK: expected a memory space: one of inp, wgt, acc, uop

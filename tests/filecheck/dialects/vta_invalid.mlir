@@ -73,3 +73,25 @@ vta.program @p {
   vta.gemm {uop_bgn = 5 : i64, uop_end = 2 : i64}
 }
 // CHECK: uop_bgn must not exceed uop_end
+
+// -----
+
+vta.program @p {
+  vta.finish {pop_prev_dep = 2 : i64}
+}
+// CHECK: FINISH: pop_prev_dep = 2 does not fit its 1-bit field [0, 1]
+
+// -----
+
+vta.program @p {
+  vta.buffer @inner {role = "input", size = 16 : i64}
+}
+// CHECK: a vta.program holds only instructions, found vta.buffer
+
+// -----
+
+vta.uop_kernel @k {uops = array<i64: 0, 0, 0>}
+vta.program @p {
+  vta.load {memory_type = 2 : i64, buffer = @missing, y_size = 1 : i64, x_size = 1 : i64, x_stride = 1 : i64}
+}
+// CHECK: @missing is not a vta.buffer or vta.uop_kernel
