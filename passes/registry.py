@@ -9,7 +9,13 @@ from xdsl.passes import ModulePass
 
 def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
     """Pass name -> factory returning the pass class (imported only when used)."""
-    return {}
+
+    def isel() -> type[ModulePass]:
+        from vtac.passes.isel import InstructionSelection
+
+        return InstructionSelection
+
+    return {"vtac-isel": isel}
 
 
 def get_all_targets() -> dict[str, Callable[[], object]]:

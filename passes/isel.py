@@ -1,0 +1,193 @@
+"""``vtac-isel``: instruction selection for nn ops, posed as a constraint problem.
+
+Every contraction (``nn.conv2d``, ``nn.dense``, ``nn.matmul``) is described as its iteration
+space and embedded onto VTA's GEMM intrinsic by the CP-SAT model of
+:mod:`vtac.passes.embedding`; the choice is recorded on the op as ``vtac.embedding``. Elementwise
+epilogues select to ALU instructions, recorded as ``vtac.alu``: ``shr`` to SHR (split into
+shifts of at most 15, the FPGA limit), a bias ``add`` to a tensor ADD, ``clip`` to MIN then MAX,
+``relu`` to MAX with 0, a saturating ``cast`` to MIN 127 then MAX -128; a wrapping ``cast`` needs
+no instruction (STORE keeps the low 8 bits).
+
+Options: ``embedding=fixed`` forces TVM's fixed embedding (channels on the blocks, batch on
+BATCH) as a baseline; ``config=NAME_OR_PATH`` sets the module's hardware configuration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    DictionaryAttr,
+    IntegerAttr,
+    ModuleOp,
+    StringAttr,
+    i64,
+)
+from xdsl.ir import Operation
+from xdsl.passes import ModulePass
+from xdsl.utils.exceptions import DiagnosticException
+
+from vtac.dialects import nn
+from vtac.dialects.vta import CONFIG_ATTR, config_attr, module_config
+from vtac.passes.embedding import (
+    DIMS,
+    Embedding,
+    EmbeddingError,
+    IterationSpace,
+    Operand,
+    Window,
+    select_embedding,
+)
+from vtac.runtime.config import ConfigError, resolve_config
+
+EMBEDDING_ATTR = "vtac.embedding"
+ALU_ATTR = "vtac.alu"
+SHR_LIMIT = 15  # largest SHR immediate the FPGA designs take
+IMM_MIN, IMM_MAX = -(2**15), 2**15 - 1
+
+
+class IselError(DiagnosticException):
+    """An op the accelerator cannot run as asked (named in the message)."""
+
+
+def _shape(value) -> tuple[int, ...]:  # noqa: ANN001
+    return tuple(value.type.get_shape())
+
+
+def iteration_space(op: Operation) -> IterationSpace:
+    """The loops of a contraction and how they index its operands."""
+    if isinstance(op, nn.DenseOp):
+        (n, k), (m, _) = _shape(op.lhs), _shape(op.rhs)
+        return IterationSpace(
+            loops=(("n", n), ("m", m), ("k", k)),
+            lhs=Operand("data", ("n", "k"), 1),
+            rhs=Operand("weights", ("m", "k"), 1),
+            out=Operand("out", ("n", "m"), 4),
+        )
+    if isinstance(op, nn.MatmulOp):
+        (m, k), (_, n) = _shape(op.lhs), _shape(op.rhs)
+        return IterationSpace(
+            loops=(("m", m), ("n", n), ("k", k)),
+            lhs=Operand("lhs", ("m", "k"), 1),
+            rhs=Operand("rhs", ("k", "n"), 1),
+            out=Operand("out", ("m", "n"), 4),
+        )
+    if isinstance(op, nn.Conv2DOp):
+        x, w, y = _shape(op.lhs), _shape(op.rhs), _shape(op.result)
+        (sh, sw), (top, left, _, _) = op.stride_values, op.padding_values
+        return IterationSpace(
+            loops=(
+                ("n", y[0]),
+                ("oc", y[1]),
+                ("oh", y[2]),
+                ("ow", y[3]),
+                ("ic", w[1]),
+                ("kh", w[2]),
+                ("kw", w[3]),
+            ),
+            lhs=Operand(
+                "data",
+                (
+                    "n",
+                    "ic",
+                    Window("oh", "kh", sh, -top, x[2]),
+                    Window("ow", "kw", sw, -left, x[3]),
+                ),
+                1,
+            ),
+            rhs=Operand("weights", ("oc", "ic", "kh", "kw"), 1),
+            out=Operand("out", ("n", "oc", "oh", "ow"), 4),
+            swappable=False,
+        )
+    raise IselError(f"{op.name} is not a contraction")
+
+
+def fixed_embedding(op: Operation) -> dict[str, tuple[str, ...]]:
+    """TVM's fixed embedding: batch on BATCH, output channels on BLOCK_OUT, inputs on BLOCK_IN."""
+    if isinstance(op, nn.Conv2DOp):
+        return {"batch": ("n",), "block_out": ("oc",), "block_in": ("ic",)}
+    if isinstance(op, nn.DenseOp):
+        return {"batch": ("n",), "block_out": ("m",), "block_in": ("k",)}
+    return {"batch": ("m",), "block_out": ("n",), "block_in": ("k",)}
+
+
+def embedding_attr(embedding: Embedding) -> DictionaryAttr:
+    """A readable record of the embedding, for the IR."""
+    entries: dict[str, object] = {
+        "inp": StringAttr(embedding.inp),
+        "wgt": StringAttr(embedding.wgt),
+    }
+    for dim in DIMS:
+        entries[dim] = ArrayAttr([StringAttr(loop) for loop in embedding.folded(dim)])
+    entries["useful_macs"] = IntegerAttr(embedding.useful_macs, i64)
+    entries["issued_macs"] = IntegerAttr(embedding.issued_macs, i64)
+    entries["utilization"] = StringAttr(f"{embedding.utilization:.4f}")
+    return DictionaryAttr(entries)  # type: ignore[arg-type]
+
+
+def alu_selection(op: Operation) -> list[str]:
+    """ALU instructions an elementwise epilogue op selects to (``[]``: none needed)."""
+
+    def imm(value: int, what: str) -> int:
+        if not IMM_MIN <= value <= IMM_MAX:
+            raise IselError(f"{op.name}: {what} {value} does not fit the ALU's 16-bit immediate")
+        return value
+
+    if isinstance(op, nn.ShrOp):
+        amount = op.amount.value.data
+        steps = [f"SHR {SHR_LIMIT}"] * (amount // SHR_LIMIT)
+        return steps + ([f"SHR {amount % SHR_LIMIT}"] if amount % SHR_LIMIT or not steps else [])
+    if isinstance(op, nn.AddOp):
+        return ["ADD tensor"]
+    if isinstance(op, nn.ClipOp):
+        low = imm(op.min.value.data, "clip minimum")
+        high = imm(op.max.value.data, "clip maximum")
+        return [f"MIN {high}", f"MAX {low}"]
+    if isinstance(op, nn.ReluOp):
+        return ["MAX 0"]
+    if isinstance(op, nn.CastOp):
+        return [] if op.mode.data == "wrap" else ["MIN 127", "MAX -128"]
+    raise IselError(f"{op.name} has no ALU selection")
+
+
+CONTRACTIONS = (nn.Conv2DOp, nn.DenseOp, nn.MatmulOp)
+EPILOGUES = (nn.ShrOp, nn.AddOp, nn.ClipOp, nn.ReluOp, nn.CastOp)
+
+
+@dataclass(frozen=True)
+class InstructionSelection(ModulePass):
+    """Embed contractions onto VTA's GEMM (CP-SAT) and select ALU instructions for epilogues."""
+
+    name = "vtac-isel"
+
+    embedding: str = "auto"
+    config: str = ""
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        if self.embedding not in ("auto", "fixed"):
+            raise IselError(f"embedding must be 'auto' or 'fixed', got {self.embedding!r}")
+        if self.config:
+            try:
+                op.attributes[CONFIG_ATTR] = config_attr(resolve_config(self.config))
+            except ConfigError as err:
+                raise IselError(f"config: {err}") from None
+        config = module_config(op)
+        for inner in op.walk():
+            if isinstance(inner, CONTRACTIONS):
+                forced = fixed_embedding(inner) if self.embedding == "fixed" else None
+                try:
+                    chosen = select_embedding(
+                        iteration_space(inner),
+                        config,
+                        forced=forced,
+                        swap=False if forced else None,
+                    )
+                except EmbeddingError as err:
+                    raise IselError(f"{inner.name}: {err}") from None
+                inner.attributes[EMBEDDING_ATTR] = embedding_attr(chosen)
+            elif isinstance(inner, EPILOGUES):
+                inner.attributes[ALU_ATTR] = ArrayAttr(
+                    [StringAttr(s) for s in alu_selection(inner)]
+                )
