@@ -16,6 +16,7 @@ import time
 import numpy as np
 
 from vtac.runtime.config import VTAConfig
+from vtac.runtime.image import ImageBuilder
 from vtac.runtime.isa import (
     Alu,
     AluOp,
@@ -53,21 +54,16 @@ def conv3x3_stream(config: VTAConfig, tiles: int) -> tuple[list[Instruction], np
                             )
                         )
     kernel = len(uops) // 2
-    arena = bytearray()
-    uop_words = encode_uops(uops, config)
-    arena += uop_words.tobytes()
-    inp_at = -(-len(arena) // 256) * 256
     rng = np.random.default_rng(0)
-    arena += (
-        bytes(inp_at - len(arena)) + rng.integers(-128, 128, inp_tile * 16, dtype=np.int8).tobytes()
-    )
-    wgt_at = -(-len(arena) // 256) * 256
-    arena += (
-        bytes(wgt_at - len(arena))
-        + rng.integers(-128, 128, wgt_tile * 256, dtype=np.int8).tobytes()
-    )
-    out_at = -(-len(arena) // 256) * 256
-    arena += bytes(out_at - len(arena) + acc_tile * 16 + 256)
+    arena = ImageBuilder(config)
+    arena.add("uops", "uop", "uint32", (len(uops),), data=encode_uops(uops, config))
+    inp_at = arena.add(
+        "x", "input", "int8", (inp_tile * 16,), data=rng.integers(-128, 128, inp_tile * 16)
+    ).offset
+    wgt_at = arena.add(
+        "w", "weight", "int8", (wgt_tile * 256,), data=rng.integers(-128, 128, wgt_tile * 256)
+    ).offset
+    out_at = arena.add("y", "output", "int8", (acc_tile * 16,)).offset
     insns: list[Instruction] = [
         Load(memory_type=MemType.UOP, y_size=1, x_size=len(uops), x_stride=len(uops))
     ]
@@ -151,7 +147,7 @@ def conv3x3_stream(config: VTAConfig, tiles: int) -> tuple[list[Instruction], np
             )
         )
     insns += [Load(memory_type=MemType.UOP, pop_next_dep=1)] * 2 + [Finish()]
-    return insns, np.frombuffer(bytes(arena), dtype=np.uint8).copy(), macs
+    return insns, arena.build([]).dram, macs
 
 
 def dense_stream(config: VTAConfig, tiles: int) -> tuple[list[Instruction], np.ndarray, int]:
@@ -162,18 +158,16 @@ def dense_stream(config: VTAConfig, tiles: int) -> tuple[list[Instruction], np.n
         for r in range(rows)
         for o in range(out_blocks)
     ]
-    arena = bytearray(encode_uops(uops, config).tobytes())
-    inp_at = -(-len(arena) // 256) * 256
     rng = np.random.default_rng(1)
-    arena += (
-        bytes(inp_at - len(arena))
-        + rng.integers(-128, 128, rows * k_blocks * 16, dtype=np.int8).tobytes()
-    )
-    wgt_at = -(-len(arena) // 256) * 256
-    arena += (
-        bytes(wgt_at - len(arena))
-        + rng.integers(-128, 128, out_blocks * k_blocks * 256, dtype=np.int8).tobytes()
-    )
+    arena = ImageBuilder(config)
+    arena.add("uops", "uop", "uint32", (len(uops),), data=encode_uops(uops, config))
+    inp_elems, wgt_elems = rows * k_blocks * 16, out_blocks * k_blocks * 256
+    inp_at = arena.add(
+        "x", "input", "int8", (inp_elems,), data=rng.integers(-128, 128, inp_elems)
+    ).offset
+    wgt_at = arena.add(
+        "w", "weight", "int8", (wgt_elems,), data=rng.integers(-128, 128, wgt_elems)
+    ).offset
     insns: list[Instruction] = [
         Load(memory_type=MemType.UOP, y_size=1, x_size=len(uops), x_stride=len(uops)),
         Load(
@@ -207,7 +201,7 @@ def dense_stream(config: VTAConfig, tiles: int) -> tuple[list[Instruction], np.n
         )
         macs += k_blocks * len(uops) * config.macs_per_gemm_uop
     insns.append(Finish())
-    return insns, np.frombuffer(bytes(arena), dtype=np.uint8).copy(), macs
+    return insns, arena.build([]).dram, macs
 
 
 def main(argv: list[str] | None = None) -> int:
