@@ -190,6 +190,18 @@ def test_cli_sim(image_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[
     assert (tmp_path / "dram.bin").stat().st_size == ProgramImage.load(image_dir).dram.size
 
 
+def test_cli_sim_cycles_and_trace(
+    image_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    trace = tmp_path / "trace.json"
+    assert (
+        main(["sim", str(image_dir), "--cycles", "--trace", str(trace), "--board", "ultra96"]) == 0
+    )
+    printed = capsys.readouterr().out
+    assert "cycles: " in printed and "on ultra96" in printed and "gemm micro-ops: 16" in printed
+    assert json.loads(trace.read_text())["traceEvents"]
+
+
 def test_cli_sim_with_new_inputs(
     image_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -26,6 +26,8 @@ from vtac.runtime.image import ImageError, ProgramImage
 from vtac.runtime.isa import EncodingError, decode_program, encode_program
 from vtac.runtime.packing import PackError
 from vtac.runtime.simulator import SimError, simulate
+from vtac.runtime.timing import TimingError, time_program, write_trace
+from vtac.runtime.timing_params import BOARDS
 
 
 class CliError(Exception):
@@ -129,6 +131,17 @@ def cmd_sim(args: argparse.Namespace) -> int:
         for name, value in stats.counters.items():
             print(f"{name}: {value}")
         print(f"simulation time: {elapsed:.3f} s")
+    if args.cycles or args.trace:
+        report = time_program(image.config, image.insns, BOARDS[args.board])
+        if args.cycles:
+            print(f"cycles: {report.cycles} ({report.seconds() * 1e3:.3f} ms on {args.board})")
+            for module, t in report.modules.items():
+                print(
+                    f"  {module}: busy {t.busy}, stalled {t.stall}, {t.instructions} instructions"
+                )
+            print(f"gemm micro-ops: {report.gemm_uops}")
+        if args.trace:
+            write_trace(report, image.insns, args.trace)
     status = 0
     for name, want in checks.items():
         got = image.read_output(name, dram)
@@ -189,6 +202,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dram-out", help="write the final DRAM arena to this file")
     p.add_argument("--stats", action="store_true", help="print VTA's counters")
     p.add_argument("--strict", action="store_true", help="also enforce the FPGA designs' rules")
+    p.add_argument("--cycles", action="store_true", help="print the timed simulation's cycles")
+    p.add_argument(
+        "--trace", metavar="FILE.json", help="write the timeline (Chrome trace, Perfetto)"
+    )
+    p.add_argument("--board", choices=sorted(BOARDS), default="pynq", help="timing parameters")
     p.add_argument(
         "--check",
         action="append",
@@ -209,6 +227,7 @@ USER_ERRORS = (
     ImageError,
     PackError,
     SimError,
+    TimingError,
 )
 
 
