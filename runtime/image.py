@@ -53,10 +53,13 @@ class Buffer:
     dtype: str
     shape: tuple[int, ...]
     layout: PackSpec | None = None
+    #: int32 results leave VTA as 4 int8 byte planes (STORE keeps 8 bits): planes = 4
+    planes: int = 1
 
     @property
     def packed_shape(self) -> tuple[int, ...]:
-        return self.layout.packed_shape if self.layout else self.shape
+        shape = self.layout.packed_shape if self.layout else self.shape
+        return (self.planes, *shape) if self.planes > 1 else shape
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -67,6 +70,7 @@ class Buffer:
             "dtype": self.dtype,
             "shape": list(self.shape),
             "layout": self.layout.to_json() if self.layout else None,
+            "planes": self.planes,
         }
 
 
@@ -93,6 +97,8 @@ class ProgramImage:
         """Pack ``array`` (logical shape) into its buffer in ``dram`` (default: the image's)."""
         buf = self.buffer(name)
         array = np.asarray(array)
+        if buf.planes > 1:
+            raise ImageError(f"buffer {name} holds byte planes of a result: it cannot be set")
         if tuple(array.shape) != buf.shape:
             raise ImageError(f"buffer {name}: expected shape {buf.shape}, got {tuple(array.shape)}")
         want = DTYPES[buf.dtype]
@@ -110,6 +116,10 @@ class ProgramImage:
         source = self.dram if dram is None else dram
         raw = source[buf.offset : buf.offset + buf.size].view(DTYPES[buf.dtype])
         packed = raw.reshape(buf.packed_shape)
+        if buf.planes > 1:  # little-endian byte planes of int32 values
+            planes = packed.view(np.uint8).astype(np.int64)
+            packed = sum(planes[k] << (8 * k) for k in range(buf.planes)).astype(np.uint32)
+            packed = packed.view(np.int32)
         return buf.layout.unpack(packed) if buf.layout else packed.copy()
 
     # ------------------------------------------------------------ relocation
@@ -253,6 +263,7 @@ def _buffer_from_json(entry: Any, where: str, index: int) -> Buffer:
             dtype=str(entry["dtype"]),
             shape=tuple(int(n) for n in entry["shape"]),
             layout=PackSpec.from_json(layout) if layout is not None else None,
+            planes=int(entry.get("planes", 1)),
         )
     except (KeyError, TypeError, ValueError, PackError) as err:
         raise ImageError(f"{where}: buffer {index} is malformed: {err!r}") from None
@@ -276,15 +287,15 @@ class ImageBuilder:
         layout: PackSpec | None = None,
         data: np.ndarray | None = None,
         align: int = BUFFER_ALIGN,
+        planes: int = 1,
     ) -> Buffer:
         """Reserve a buffer (and fill it with ``data``, given in logical shape)."""
         align = max(align, BUFFER_ALIGN)
         offset = -(-self.size // align) * align
-        packed_shape = layout.packed_shape if layout else shape
-        size = math.prod(packed_shape) * np.dtype(DTYPES[dtype]).itemsize
-        buf = Buffer(name, role, offset, size, dtype, tuple(shape), layout)
+        buf = Buffer(name, role, offset, 0, dtype, tuple(shape), layout, planes)
+        buf.size = math.prod(buf.packed_shape) * np.dtype(DTYPES[dtype]).itemsize
         self.buffers.append(buf)
-        self.size = offset + size
+        self.size = offset + buf.size
         if data is not None:
             packed = layout.pack(np.asarray(data), DTYPES[dtype]) if layout else np.asarray(data)
             self.chunks.append((offset, packed.astype(DTYPES[dtype]).tobytes()))
