@@ -1,4 +1,4 @@
-"""The ``vtac`` command: assemble, disassemble and simulate VTA programs.
+"""The ``vtac`` command: compile, run, assemble, disassemble and simulate VTA programs.
 
 Every subcommand lives in a ``cmd_*`` function registered in :data:`COMMANDS`; errors a user can
 cause print ``vtac: error: ...`` and exit with status 1, never a traceback.
@@ -14,6 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
+from vtac.api import IRError
+from vtac.backends.reference import ReferenceError
+from vtac.compiler import CompileError
+from vtac.passes.dma import DmaError
+from vtac.passes.embedding import EmbeddingError
+from vtac.passes.isel import IselError
+from vtac.passes.tiling import TilingError
+from vtac.passes.uop_kernels import KernelError
 from vtac.runtime.assembly import (
     AssemblyError,
     assemble,
@@ -167,7 +175,78 @@ def cmd_configs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_tiles(spec: str | None) -> dict[str, int] | None:
+    if not spec:
+        return None
+    tiles = {}
+    for item in spec.split(","):
+        name, sep, value = item.partition("=")
+        if not sep or not value.strip().isdigit():
+            raise CliError(f"--tiles expects LOOP=SIZE[,LOOP=SIZE...], got {item!r}")
+        tiles[name.strip()] = int(value)
+    return tiles
+
+
+def _compile_options(args: argparse.Namespace) -> dict[str, object]:
+    return {
+        "embedding": args.embedding,
+        "tiles": _parse_tiles(args.tiles),
+        "vthreads": args.vthreads,
+    }
+
+
+def _read_module(path: str):  # noqa: ANN202
+    from vtac.api import parse_ir
+
+    return parse_ir(_read_text(path), path)
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    """Compile an nn function to a program image directory."""
+    from vtac.compiler import compile_module
+
+    config = resolve_config(args.config) if args.config else None
+    compiled = compile_module(_read_module(args.file), config, **_compile_options(args))  # type: ignore[arg-type]
+    compiled.image.save(args.output)
+    print(f"embedding: {compiled.embedding}")
+    print(f"schedule: {compiled.schedule}")
+    print(f"instructions: {len(compiled.image.insns)}, compile time: {compiled.seconds:.2f} s")
+    print(f"wrote {args.output}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Compile, simulate (strict) and compare with the reference backend."""
+    from vtac.compiler import run_module
+
+    config = resolve_config(args.config) if args.config else None
+    inputs = _named_arrays(args.input, "--input") or None
+    report = run_module(
+        _read_module(args.file),
+        inputs,
+        config,
+        seed=args.seed,
+        **_compile_options(args),  # type: ignore[arg-type]
+    )
+    compiled = report.compiled
+    kinds = ", ".join(f"{k} {v}" for k, v in sorted(report.stats.by_opcode.items()))
+    print("match" if report.match else "mismatch")
+    print(f"embedding: {compiled.embedding}")
+    print(f"schedule: {compiled.schedule}")
+    print(f"instructions: {report.stats.executed} ({kinds})")
+    for name, value in report.stats.counters.items():
+        print(f"{name}: {value}")
+    roof = compiled.embedding.useful_macs / compiled.image.config.macs_per_gemm_uop
+    print(
+        f"cycles: {report.timing.cycles} (pynq model; useful MACs alone need {roof:.0f}), "
+        f"compile time: {compiled.seconds:.2f} s, simulation time: {report.sim_seconds:.2f} s"
+    )
+    return 0 if report.match else 1
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "compile": cmd_compile,
+    "run": cmd_run,
     "asm": cmd_asm,
     "disasm": cmd_disasm,
     "sim": cmd_sim,
@@ -216,11 +295,46 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     sub.add_parser("configs", help="list the shipped hardware configurations")
+
+    for command, help_text in (
+        ("compile", "compile an nn function (.mlir) to a program image"),
+        ("run", "compile, simulate and check an nn function against the reference"),
+    ):
+        p = sub.add_parser(command, help=help_text)
+        p.add_argument("file", help="an .mlir file with one nn function")
+        if command == "compile":
+            p.add_argument("-o", "--output", required=True, help="program image directory")
+        else:
+            p.add_argument(
+                "--input",
+                action="append",
+                default=[],
+                metavar="NAME=FILE.npy",
+                help="an input array (default: random, with --seed)",
+            )
+            p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
+        p.add_argument("--config", help=config_help)
+        p.add_argument(
+            "--embedding",
+            choices=("auto", "fixed"),
+            default="auto",
+            help="auto: the CP-SAT optimum; fixed: TVM's channel packing",
+        )
+        p.add_argument("--tiles", metavar="LOOP=N,...", help="force tile sizes of blocked loops")
+        p.add_argument("--vthreads", type=int, choices=(1, 2), help="force the virtual threads")
     return parser
 
 
 USER_ERRORS = (
     CliError,
+    CompileError,
+    DmaError,
+    EmbeddingError,
+    IRError,
+    IselError,
+    KernelError,
+    ReferenceError,
+    TilingError,
     AssemblyError,
     ConfigError,
     EncodingError,
