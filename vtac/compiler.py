@@ -48,6 +48,7 @@ class Compiled:
     seconds: float
     inputs: list[str]
     output: str
+    loops: tuple[tuple[str, int], ...]  # the blocked loops and their extents
 
 
 def _embedding(attr: DictionaryAttr, useful: int) -> Embedding:
@@ -181,7 +182,8 @@ def compile_module(
     uop_buf = builder.add("uops", "uop", "uint32", (words.size,), data=words)
     assert uop_buf.offset == uop_offset
     image = builder.build(program.insns)
-    return Compiled(image, chosen, schedule, time.perf_counter() - start, inputs, "result")
+    seconds = time.perf_counter() - start
+    return Compiled(image, chosen, schedule, seconds, inputs, "result", blocked.loops)
 
 
 @dataclass

@@ -1,0 +1,166 @@
+"""End to end: nn functions compiled to VTA programs, simulated in strict mode, and compared
+bit for bit with the reference backend."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import vtac
+from vtac.cli import main
+from vtac.compiler import CompileError, compile_module, run_module
+from vtac.passes.tiling import TilingError
+from vtac.runtime.config import VTAConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKLOADS = ROOT.parent / "shared" / "workloads"
+CONFIGS = {name: VTAConfig.named(name) for name in ("default", "batch2", "block8_small")}
+
+
+def matmul(m: int, n: int, k: int, epilogue: bool) -> str:
+    """C = A B, optionally requantized to int8 (shr, bias add, clip, cast)."""
+    t = f"tensor<{m}x{n}xi32>"
+    body = f"  %c = nn.matmul %a, %b : (tensor<{m}x{k}xi8>, tensor<{k}x{n}xi8>) -> {t}\n"
+    result, rtype = "%c", t
+    args = f"%a: tensor<{m}x{k}xi8>, %b: tensor<{k}x{n}xi8>"
+    if epilogue:
+        args += f", %bias: tensor<{n}xi32>"
+        body += (
+            f"  %s = nn.shr %c {{amount = 9 : i64}} : ({t}) -> {t}\n"
+            f"  %d = nn.add %s, %bias : ({t}, tensor<{n}xi32>) -> {t}\n"
+            f"  %e = nn.clip %d {{min = -128 : i64, max = 127 : i64}} : ({t}) -> {t}\n"
+            f'  %y = nn.cast %e {{mode = "wrap"}} : ({t}) -> tensor<{m}x{n}xi8>\n'
+        )
+        result, rtype = "%y", f"tensor<{m}x{n}xi8>"
+    return f"func.func @gemm({args}) -> {rtype} {{\n{body}  func.return {result} : {rtype}\n}}\n"
+
+
+def conv(c: int, h: int, k: int, r: int, pad: int, stride: int, n: int = 1) -> str:
+    """conv2d with TVM's requantizing epilogue (shr 8, bias, clip [0, 127], cast)."""
+    oh = (h + 2 * pad - r) // stride + 1
+    x, w = f"tensor<{n}x{c}x{h}x{h}xi8>", f"tensor<{k}x{c}x{r}x{r}xi8>"
+    t = f"tensor<{n}x{k}x{oh}x{oh}xi32>"
+    y = f"tensor<{n}x{k}x{oh}x{oh}xi8>"
+    return (
+        f"func.func @conv(%x: {x}, %w: {w}, %b: tensor<{k}xi32>) -> {y} {{\n"
+        f"  %a = nn.conv2d %x, %w {{strides = array<i64: {stride}, {stride}>, padding = "
+        f"array<i64: {pad}, {pad}, {pad}, {pad}>}} : ({x}, {w}) -> {t}\n"
+        f"  %s = nn.shr %a {{amount = 8 : i64}} : ({t}) -> {t}\n"
+        f"  %d = nn.add %s, %b : ({t}, tensor<{k}xi32>) -> {t}\n"
+        f"  %e = nn.clip %d {{min = 0 : i64, max = 127 : i64}} : ({t}) -> {t}\n"
+        f'  %o = nn.cast %e {{mode = "wrap"}} : ({t}) -> {y}\n'
+        f"  func.return %o : {y}\n}}\n"
+    )
+
+
+def check(text: str, config: VTAConfig | None = None, **options: object) -> None:
+    report = run_module(vtac.parse_ir(text), config=config, **options)  # type: ignore[arg-type]
+    assert report.match, f"mismatch:\n{report.outputs}"
+
+
+@pytest.mark.parametrize("example", ["dense", "matmul", "conv2d"])
+def test_examples_match(example: str) -> None:
+    check((ROOT / "examples" / f"{example}.mlir").read_text())
+
+
+def deepbench_shapes() -> list[tuple[int, int]]:
+    """Distinct (M, K) of DeepBench's inference GEMMs (K = 500000 capped to 4096 here; the full
+    shapes run in benchmarks/)."""
+    path = WORKLOADS / "deepbench_gemm.csv"
+    if not path.exists():
+        return [(5124, 2048), (35, 2048), (7680, 2560), (4224, 176), (512, 500000)]
+    with path.open() as f:
+        return sorted({(int(r["M"]), int(r["K"])) for r in csv.DictReader(f)})
+
+
+SHAPES = [(m, min(k, 4096)) for m, k in deepbench_shapes()]
+
+
+@pytest.mark.parametrize(("m", "k"), SHAPES, ids=[f"M{m}-K{k}" for m, k in SHAPES])
+@pytest.mark.parametrize("epilogue", [False, True], ids=["int32", "requant"])
+def test_deepbench_gemm_default_config(m: int, k: int, epilogue: bool) -> None:
+    check(matmul(m, 4, k, epilogue))
+
+
+SMALL_SHAPES = [(m, k) for m, k in SHAPES if m * k <= 3_000_000]
+
+
+@pytest.mark.parametrize("config", ["batch2", "block8_small"])
+@pytest.mark.parametrize(("m", "k"), SMALL_SHAPES, ids=[f"M{m}-K{k}" for m, k in SMALL_SHAPES])
+def test_deepbench_gemm_other_configs(config: str, m: int, k: int) -> None:
+    check(matmul(m, 6, k, True), CONFIGS[config])
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [(3, 32, 64, 7, 3, 2), (64, 14, 64, 3, 1, 1), (64, 14, 128, 1, 0, 2), (1, 20, 32, 5, 0, 2)],
+    ids=["c1-like", "3x3", "1x1-stride2", "one-channel"],
+)
+@pytest.mark.parametrize("config", ["default", "batch2"])
+@pytest.mark.parametrize("embedding", ["auto", "fixed"])
+def test_conv_embeddings(shape: tuple[int, ...], config: str, embedding: str) -> None:
+    check(conv(*shape), CONFIGS[config], embedding=embedding)
+
+
+def test_flexible_embedding_beats_fixed_on_three_channels() -> None:
+    text = conv(3, 32, 64, 7, 3, 2)
+    flexible = compile_module(vtac.parse_ir(text))
+    fixed = compile_module(vtac.parse_ir(text), embedding="fixed")
+    assert flexible.embedding.utilization > 0.9
+    assert fixed.embedding.utilization == pytest.approx(3 / 16)
+
+
+def test_compiling_twice_gives_identical_images(tmp_path: Path) -> None:
+    text = conv(16, 12, 32, 3, 1, 1)
+    for name in ("a", "b"):
+        compile_module(vtac.parse_ir(text)).image.save(tmp_path / name)
+    for file in ("program.json", "insn.bin", "dram.bin"):
+        assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.integers(1, 40),
+    st.integers(1, 60),
+    st.lists(st.integers(1, 12), min_size=3, max_size=3),
+    st.sampled_from([None, 1, 2]),
+)
+def test_forced_tiles_are_honoured_or_refused(m, k, sizes, threads) -> None:  # noqa: ANN001
+    text = matmul(m, 20, k, True)
+    loops = compile_module(vtac.parse_ir(text)).loops
+    tiles = {name: min(size, extent) for (name, extent), size in zip(loops, sizes, strict=True)}
+    try:
+        report = run_module(vtac.parse_ir(text), tiles=tiles, vthreads=threads)
+    except TilingError as err:
+        assert "exceed" in str(err) or "need" in str(err)
+        return
+    assert report.match
+    assert report.compiled.schedule.tile == tiles
+
+
+def test_unsupported_programs_are_refused() -> None:
+    text = (
+        "func.func @f(%x: tensor<4x16xi32>) -> tensor<4x16xi32> {\n"
+        "  %y = nn.relu %x : (tensor<4x16xi32>) -> tensor<4x16xi32>\n"
+        "  func.return %y : tensor<4x16xi32>\n}\n"
+    )
+    with pytest.raises(CompileError, match="vtac compiles functions of one nn.conv2d"):
+        compile_module(vtac.parse_ir(text))
+
+
+def test_cli_run_and_compile(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", str(ROOT / "examples" / "dense.mlir")]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "match"
+    assert "gemm_counter" in out and "compile time" in out
+    assert (
+        main(["compile", str(ROOT / "examples" / "matmul.mlir"), "-o", str(tmp_path / "img")]) == 0
+    )
+    assert main(["sim", str(tmp_path / "img"), "--strict"]) == 0
+    assert main(["run", str(ROOT / "examples" / "dense.mlir"), "--tiles", "n=99"]) == 1
+    assert "forced tile n=99" in capsys.readouterr().err
+    assert main(["run", str(ROOT / "examples" / "dense.mlir"), "--config", "block8_small"]) == 0
