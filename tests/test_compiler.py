@@ -27,7 +27,7 @@ def check(text: str, config: VTAConfig | None = None, **options: object) -> None
     assert report.match, f"mismatch:\n{report.outputs}"
 
 
-@pytest.mark.parametrize("example", ["dense", "matmul", "conv2d"])
+@pytest.mark.parametrize("example", ["dense", "matmul", "resnet18_c2", "resnet18_c1"])
 def test_examples_match(example: str) -> None:
     check((ROOT / "examples" / f"{example}.mlir").read_text())
 
