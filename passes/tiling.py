@@ -155,7 +155,13 @@ def plan_tiles(
                 f"forced tile {loop}={size} is outside [1, {extents[loop]}] (the loop's extent)"
             )
     names = [name for name, _ in problem.loops]
-    choices = [[forced[n]] if n in forced else candidate_sizes(extents[n]) for n in names]
+    # Window loops (kh, kw) stay whole: a tile of them could then fall entirely in the zero
+    # border, a box with no element for the DMA to move.
+    whole = {w.inner for w in problem.inp.windows}
+    choices = [
+        [forced[n]] if n in forced else [extents[n]] if n in whole else candidate_sizes(extents[n])
+        for n in names
+    ]
     grid = np.array(list(itertools.product(*choices)), dtype=np.int64).reshape(-1, len(names))
     thread_options = [vthreads] if vthreads else [2, 1]
     best: tuple[tuple[int, int], Schedule] | None = None
