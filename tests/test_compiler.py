@@ -71,6 +71,44 @@ def test_conv_embeddings(shape: tuple[int, ...], config: str, embedding: str) ->
     check(conv(*shape), CONFIGS[config], embedding=embedding)
 
 
+def deepbench_convs() -> list[tuple[int, ...]]:
+    """Distinct DeepBench inference convolutions with batch 1 and the spatial size reduced to a
+    few output positions (the full sizes run in benchmarks/). One layer (a 1x1 kernel with
+    padding 3) is left out: nn.conv2d requires padding smaller than the kernel."""
+    path = WORKLOADS / "deepbench_conv.csv"
+    if not path.exists():
+        return [(1, 23, 32, 5, 0, 2, 40, 20, 0, 2), (3, 12, 64, 3, 1, 1, 12, 3, 1, 1)]
+    cases = set()
+    with path.open() as f:
+        for row in csv.DictReader(f):
+            d = {k: int(v) for k, v in row.items() if k != "kind"}
+            if d["pad_h"] >= d["R"] or d["pad_w"] >= d["S"]:
+                continue
+            h = min(d["H"], d["R"] + 3 * d["stride_h"])
+            w = min(d["W"], d["S"] + 3 * d["stride_w"])
+            cases.add(
+                (
+                    d["C"],
+                    h,
+                    d["K"],
+                    d["R"],
+                    d["pad_h"],
+                    d["stride_h"],
+                    w,
+                    d["S"],
+                    d["pad_w"],
+                    d["stride_w"],
+                )
+            )
+    return sorted(cases)
+
+
+@pytest.mark.parametrize("case", deepbench_convs(), ids=lambda c: "-".join(map(str, c)))
+def test_deepbench_conv(case: tuple[int, ...]) -> None:
+    c, h, k, r, pad, stride, w, s, pad_w, stride_w = case
+    check(conv(c, h, k, r, pad, stride, w=w, s=s, pad_w=pad_w, stride_w=stride_w))
+
+
 def test_flexible_embedding_beats_fixed_on_three_channels() -> None:
     text = conv(3, 32, 64, 7, 3, 2)
     flexible = compile_module(vtac.parse_ir(text))
