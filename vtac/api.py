@@ -49,8 +49,12 @@ def context() -> Context:
 
 def parse_ir(text: str, name: str = "<string>") -> ModuleOp:
     """Parse and verify textual IR; raises :class:`IRError` with the location on failure."""
+    parser = Parser(context(), text, name)
     try:
-        module = Parser(context(), text, name).parse_module()
+        try:
+            module = parser.parse_module()
+        except (VerifyException, ValueError) as err:  # building an attribute while parsing
+            parser.raise_error(str(err))
         module.verify()
     except ParseError as err:
         raise IRError(str(err)) from None

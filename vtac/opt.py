@@ -44,6 +44,24 @@ class VtacOptMain(xDSLOptMain):
         for name, factory in vtac_dialects().items():
             self.ctx.register_dialect(name, factory)  # type: ignore[arg-type]
 
+    def register_all_frontends(self) -> None:
+        """The MLIR frontend, with errors raised while building attributes during parsing
+        (an integer out of range for its type, ...) reported at the parser's position."""
+        super().register_all_frontends()
+        from xdsl.parser import Parser
+        from xdsl.utils.exceptions import ParseError, VerifyException
+
+        def parse_mlir(io):  # noqa: ANN001, ANN202
+            parser = Parser(self.ctx, io.read(), self.get_input_name())
+            try:
+                return parser.parse_module(not self.args.no_implicit_module)
+            except ParseError:
+                raise
+            except (VerifyException, ValueError) as err:
+                parser.raise_error(str(err))
+
+        self.available_frontends["mlir"] = parse_mlir
+
     def register_all_passes(self) -> None:
         super().register_all_passes()
         for name, factory in get_all_passes().items():
