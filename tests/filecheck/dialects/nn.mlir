@@ -1,5 +1,5 @@
-// RUN: vtac-opt %s | filecheck %s
-// RUN: vtac-opt %s --print-op-generic | vtac-opt | filecheck %s
+// RUN: %roundtrip | filecheck %s
+// RUN: %generic-roundtrip | filecheck %s
 
 func.func @ops(%x: tensor<1x3x8x8xi8>, %w: tensor<4x3x3x3xi8>, %b: tensor<4xi32>, %d: tensor<2x16xi8>, %dw: tensor<5x16xi8>, %a: tensor<5x7xi8>, %bb: tensor<7x3xi8>) -> (tensor<1x4x4x4xi8>, tensor<2x5xi32>, tensor<5x3xi32>, tensor<1x4x2x2xi8>) {
   %c = nn.conv2d %x, %w {strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>} : (tensor<1x3x8x8xi8>, tensor<4x3x3x3xi8>) -> tensor<1x4x4x4xi32>

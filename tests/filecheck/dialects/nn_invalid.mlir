@@ -1,4 +1,4 @@
-// RUN: vtac-opt %s --split-input-file --verify-diagnostics | filecheck %s
+// RUN: %verify | filecheck %s
 
 func.func @f(%x: tensor<1x3x8x8xi8>, %w: tensor<4x2x3x3xi8>) {
   %c = nn.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>} : (tensor<1x3x8x8xi8>, tensor<4x2x3x3xi8>) -> tensor<1x4x6x6xi32>

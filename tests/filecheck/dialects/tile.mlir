@@ -1,5 +1,5 @@
-// RUN: vtac-opt %s | filecheck %s
-// RUN: vtac-opt %s --print-op-generic | vtac-opt | filecheck %s
+// RUN: %roundtrip | filecheck %s
+// RUN: %generic-roundtrip | filecheck %s
 
 func.func @tiles(%x: memref<64x16x1x16xi8>, %w: memref<2x16x16x16xi8>, %y: memref<64x2x1x16xi8>) {
   %inp = memref.alloc() : memref<2048x1x16xi8, #tile.mem<inp>>

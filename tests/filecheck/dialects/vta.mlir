@@ -1,5 +1,5 @@
-// RUN: vtac-opt %s | filecheck %s
-// RUN: vtac-opt %s --print-op-generic | vtac-opt | filecheck %s
+// RUN: %roundtrip | filecheck %s
+// RUN: %generic-roundtrip | filecheck %s
 
 builtin.module attributes {vta.config = {LOG_BATCH = 0 : i64}} {
   vta.buffer @a {role = "input", size = 256 : i64}

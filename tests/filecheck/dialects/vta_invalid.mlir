@@ -1,4 +1,4 @@
-// RUN: vtac-opt %s --split-input-file --verify-diagnostics | filecheck %s
+// RUN: %verify | filecheck %s
 
 vta.program @p {
   vta.gemm {uop_end = 1 : i64, iter_out = 1 : i64, iter_in = 16384 : i64}
