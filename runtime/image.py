@@ -170,7 +170,7 @@ class ProgramImage:
                 )
         try:
             meta = json.loads(files["program.json"].read_text())
-        except json.JSONDecodeError as err:
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise ImageError(f"{files['program.json']}: not valid JSON: {err}") from None
         where = str(files["program.json"])
         if not isinstance(meta, dict):
