@@ -167,3 +167,18 @@ def test_cli_run_and_compile(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert main(["run", str(ROOT / "examples" / "dense.mlir"), "--tiles", "n=99"]) == 1
     assert "forced tile n=99" in capsys.readouterr().err
     assert main(["run", str(ROOT / "examples" / "dense.mlir"), "--config", "block8_small"]) == 0
+
+
+def test_bench_with_tvm_comparison(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    out = tmp_path / "bench.json"
+    assert main(["bench", "resnet18", "--compare", "tvm", "--only", "C10", "--json", str(out)]) == 0
+    (row,) = json.loads(out.read_text())
+    assert row["workload"] == "C10" and row["correct"]
+    assert row["roofline_cycles"] <= row["cycles"] and row["tvm_cycles"] > 0
+    for key in ("macs", "utilization", "instructions", "dram_bytes", "compile_s", "sim_s"):
+        assert key in row
+    assert "geometric-mean speedup" in capsys.readouterr().out
+    assert main(["bench", str(tmp_path / "missing.csv")]) == 1
+    assert "nor a readable CSV" in capsys.readouterr().err

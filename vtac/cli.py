@@ -16,6 +16,7 @@ import numpy as np
 
 from vtac.api import IRError
 from vtac.backends.reference import ReferenceError
+from vtac.bench import BenchError
 from vtac.compiler import CompileError
 from vtac.passes.dma import DmaError
 from vtac.passes.embedding import EmbeddingError
@@ -244,7 +245,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if report.match else 1
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Run a workload suite (see vtac.bench)."""
+    from vtac.bench import run
+
+    return run(args)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "bench": cmd_bench,
     "compile": cmd_compile,
     "run": cmd_run,
     "asm": cmd_asm,
@@ -296,6 +305,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("configs", help="list the shipped hardware configurations")
 
+    from vtac.bench import add_arguments
+
+    add_arguments(sub.add_parser("bench", help="compile, run and time a workload suite"))
+
     for command, help_text in (
         ("compile", "compile an nn function (.mlir) to a program image"),
         ("run", "compile, simulate and check an nn function against the reference"),
@@ -326,6 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 USER_ERRORS = (
+    BenchError,
     CliError,
     CompileError,
     DmaError,

@@ -1,0 +1,219 @@
+"""``vtac bench``: workload suites compiled, simulated, checked and timed.
+
+Suites: ``resnet18`` (C1 to C11 with the requantizing epilogue), ``deepbench-gemm``,
+``deepbench-conv``, or a CSV file with the columns of one of them. Each row reports modelled
+cycles against the workload's roofline: max(useful MACs / MACs per cycle, minimum DRAM bytes /
+bus bytes per cycle), where the minimum moves every input element the op reads (a 1x1 stride-2
+convolution reads a quarter of its input) and every weight, bias and output byte once.
+``--compare tvm`` also compiles TVM's published ResNet-18 schedules (fixed embedding, its tile
+splits and virtual threads) into the same model, and reports the speedup.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import sys
+import time
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+import vtac
+from vtac.compiler import compile_module, run_module
+from vtac.runtime.config import VTAConfig, resolve_config
+from vtac.runtime.timing import time_program
+from vtac.runtime.timing_params import BOARDS, TimingParams
+from vtac.workloads import conv, matmul
+
+SUITES = {
+    "resnet18": "resnet18_conv.csv",
+    "deepbench-gemm": "deepbench_gemm.csv",
+    "deepbench-conv": "deepbench_conv.csv",
+}
+
+
+TVM_SCHEDULES = "tvm_tophub_resnet18_pynq.csv"
+
+
+def _data(name: str) -> str:
+    return (resources.files("vtac") / "data" / name).read_text()
+
+
+def _rows(source: str) -> list[dict[str, str]]:
+    """Rows of a suite shipped with vtac, or of a CSV file (a missing file is a BenchError)."""
+    if source in SUITES:
+        text = _data(SUITES[source])
+    else:
+        try:
+            text = Path(source).read_text()
+        except OSError as err:
+            raise BenchError(
+                f"{source}: not a suite ({', '.join(SUITES)}) nor a readable CSV: {err.strerror}"
+            ) from None
+    return list(csv.DictReader(text.splitlines()))
+
+
+class BenchError(ValueError):
+    """A suite that does not exist or cannot be read."""
+
+
+def read_extent(size: int, kernel: int, pad: int, stride: int) -> int:
+    """Input rows (or columns) a convolution actually reads."""
+    out = (size + 2 * pad - kernel) // stride + 1
+    touched = np.zeros(size, dtype=bool)
+    for o in range(out):
+        lo = o * stride - pad
+        touched[max(lo, 0) : max(min(lo + kernel, size), 0)] = True
+    return int(touched.sum())
+
+
+def _workload(row: dict[str, str]) -> tuple[str, str, int, int]:
+    """(name, IR text, useful MACs, minimum DRAM bytes) of a CSV row of any suite."""
+    if "in_channels" in row:  # resnet18 columns
+        n, c, h, w = (int(row[k]) for k in ("batch", "in_channels", "height", "width"))
+        k, r, s = int(row["out_channels"]), int(row["kernel_h"]), int(row["kernel_w"])
+        ph, pw, sh, sw = (int(row[x]) for x in ("pad_h", "pad_w", "stride_h", "stride_w"))
+        name = row["name"]
+    elif "R" in row:  # deepbench conv columns
+        n, c, h, w, k, r, s = (int(row[x]) for x in ("N", "C", "H", "W", "K", "R", "S"))
+        ph, pw, sh, sw = (int(row[x]) for x in ("pad_h", "pad_w", "stride_h", "stride_w"))
+        name = f"{row['kind']}/{row['idx']}"
+    else:  # deepbench gemm columns
+        m, n_, k_ = int(row["M"]), int(row["N"]), int(row["K"])
+        text = matmul(m, n_, k_, True)
+        return f"{row['kind']}/{row['idx']}", text, m * n_ * k_, m * k_ + k_ * n_ + 4 * n_ + m * n_
+    oh, ow = (h + 2 * ph - r) // sh + 1, (w + 2 * pw - s) // sw + 1
+    text = conv(c, h, k, r, ph, sh, n, w=w, s=s, pad_w=pw, stride_w=sw)
+    reads = n * c * read_extent(h, r, ph, sh) * read_extent(w, s, pw, sw)
+    return name, text, n * k * oh * ow * c * r * s, reads + k * c * r * s + 4 * k + n * k * oh * ow
+
+
+def tvm_schedule(row: dict[str, str], kernel: tuple[int, int]) -> dict[str, object]:
+    """Compile options reproducing a TVM tophub schedule (fixed embedding)."""
+    threads = int(row["oc_nthread"]) * int(row["h_nthread"])
+    return {
+        "embedding": "fixed",
+        "tiles": {
+            "batch": 1,
+            "block_out": int(row["tile_co_inner"]),
+            "oh": int(row["tile_h_inner"]),
+            "ow": int(row["tile_w_inner"]),
+            "block_in": int(row["tile_ci_inner"]),
+            "kh": kernel[0],
+            "kw": kernel[1],
+        },
+        "vthreads": 2 if threads > 1 else 1,
+    }
+
+
+def run_suite(
+    source: str,
+    config: VTAConfig,
+    board: TimingParams,
+    compare_tvm: bool = False,
+    only: set[str] | None = None,
+    progress: bool = True,
+) -> list[dict[str, object]]:
+    rows = [r for r in _rows(source) if not only or _workload(r)[0] in only]
+    schedules = csv.DictReader(_data(TVM_SCHEDULES).splitlines()) if compare_tvm else []
+    tvm = {r["layer"]: r for r in schedules}
+    results = []
+    for index, row in enumerate(rows, start=1):
+        name, text, macs, min_bytes = _workload(row)
+        if progress:
+            print(f"[{index}/{len(rows)}] {name}", file=sys.stderr, flush=True)
+        report = run_module(vtac.parse_ir(text), config=config)
+        timing = time_program(config, report.compiled.image.insns, board)
+        roof = max(
+            math.ceil(macs / config.macs_per_gemm_uop), math.ceil(min_bytes / board.bus_bytes)
+        )
+        result: dict[str, object] = {
+            "workload": name,
+            "macs": macs,
+            "cycles": timing.cycles,
+            "roofline_cycles": roof,
+            "efficiency": roof / timing.cycles,
+            "utilization": report.compiled.embedding.utilization,
+            "instructions": len(report.compiled.image.insns),
+            "dram_bytes": sum(timing.dram_bytes.values()),
+            "compile_s": round(report.compiled.seconds, 3),
+            "sim_s": round(report.sim_seconds, 3),
+            "correct": report.match,
+            "embedding": str(report.compiled.embedding),
+            "schedule": str(report.compiled.schedule),
+        }
+        if name in tvm:
+            kernel = (int(row["kernel_h"]), int(row["kernel_w"]))
+            options = tvm_schedule(tvm[name], kernel)
+            baseline = compile_module(vtac.parse_ir(text), config, **options)  # type: ignore[arg-type]
+            tvm_cycles = time_program(config, baseline.image.insns, board).cycles
+            result["tvm_cycles"] = tvm_cycles
+            result["speedup"] = tvm_cycles / timing.cycles
+            result["tvm_model_ms"] = tvm_cycles / (board.clock_mhz * 1e3)
+            result["tvm_measured_ms"] = float(tvm[name]["measured_ms_pynq_100mhz"])
+        results.append(result)
+    return results
+
+
+def print_table(results: list[dict[str, object]]) -> None:
+    compare = any("tvm_cycles" in r for r in results)
+    head = f"{'workload':<20} {'macs':>12} {'cycles':>11} {'roofline':>11} {'eff':>5} {'util':>6}"
+    head += f" {'insns':>7} {'compile_s':>9} {'sim_s':>6} {'ok':>3}"
+    if compare:
+        head += f" {'tvm_cycles':>11} {'speedup':>7} {'tvm_model_ms':>12} {'measured_ms':>11}"
+    print(head)
+    for r in results:
+        line = (
+            f"{r['workload']:<20} {r['macs']:>12} {r['cycles']:>11} {r['roofline_cycles']:>11} "
+            f"{r['efficiency']:>5.2f} {r['utilization']:>6.3f} {r['instructions']:>7} "
+            f"{r['compile_s']:>9.2f} {r['sim_s']:>6.2f} {'yes' if r['correct'] else 'NO':>3}"
+        )
+        if "tvm_cycles" in r:
+            line += (
+                f" {r['tvm_cycles']:>11} {r['speedup']:>7.2f} {r['tvm_model_ms']:>12.2f} "
+                f"{r['tvm_measured_ms']:>11.2f}"
+            )
+        print(line)
+
+    def geomean(values: list[float]) -> float:
+        return math.exp(sum(math.log(v) for v in values) / len(values)) if values else float("nan")
+
+    print(f"geometric-mean roofline efficiency: {geomean([r['efficiency'] for r in results]):.3f}")
+    speedups = [r["speedup"] for r in results if "speedup" in r]
+    if speedups:
+        print(f"geometric-mean speedup over TVM's schedules (same model): {geomean(speedups):.3f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="vtac bench", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("suite", help=f"{', '.join(SUITES)}, or a CSV file with their columns")
+    parser.add_argument("--config", help="hardware configuration (default: VTA's default)")
+    parser.add_argument("--board", choices=sorted(BOARDS), default="pynq", help="timing parameters")
+    parser.add_argument("--compare", choices=["tvm"], help="also time TVM's published schedules")
+    parser.add_argument("--only", help="comma-separated workload names")
+    parser.add_argument("--json", help="write the rows to this file")
+
+
+def run(args: argparse.Namespace) -> int:
+    start = time.perf_counter()
+    results = run_suite(
+        args.suite,
+        resolve_config(args.config),
+        BOARDS[args.board],
+        compare_tvm=args.compare == "tvm",
+        only=set(args.only.split(",")) if args.only else None,
+    )
+    print_table(results)
+    print(f"total time: {time.perf_counter() - start:.1f} s")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+    return 0 if all(r["correct"] for r in results) else 1
