@@ -125,6 +125,12 @@ def block(
                 tile_coords.append(TileWindow(expr.outer, expr.inner, expr.stride))
                 offsets.append(expr.offset)
                 index.append(("rows",))
+        # Whole window dimensions go innermost: the DMA pads only a transfer's two innermost
+        # dimensions (rows and columns), so that is where the zero border must be.
+        order = sorted(range(len(coords)), key=lambda i: coords[i][0] == "rows")
+        coords = [coords[i] for i in order]
+        tile_coords = [tile_coords[i] for i in order]
+        offsets = [offsets[i] for i in order]
         used = operand.loops | {loop for g in groups for loop in g.loops}
         spec = PackSpec(
             logical_shape=tuple(_dim_size(e, extents) for e in operand.dims),

@@ -182,3 +182,15 @@ def test_bench_with_tvm_comparison(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "geometric-mean speedup" in capsys.readouterr().out
     assert main(["bench", str(tmp_path / "missing.csv")]) == 1
     assert "nor a readable CSV" in capsys.readouterr().err
+
+
+def test_regression_whole_window_rows_stay_innermost() -> None:
+    """Found by fuzzing: with output columns on the batch lanes, the input's whole-row window
+    was not among the two innermost dimensions, where the DMA's zero padding applies."""
+    text = (
+        "func.func @f(%x: tensor<1x16x3x3xi8>, %w: tensor<1x16x5x1xi8>) -> tensor<1x1x1x3xi32> {\n"
+        "  %y = nn.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 1, 0, 1, 0>}"
+        " : (tensor<1x16x3x3xi8>, tensor<1x16x5x1xi8>) -> tensor<1x1x1x3xi32>\n"
+        "  func.return %y : tensor<1x1x1x3xi32>\n}\n"
+    )
+    check(text, CONFIGS["batch2"])

@@ -268,3 +268,10 @@ def test_console_script_runs(tmp_path: Path) -> None:
     assert exe is not None, "the vtac console script is not installed"
     done = subprocess.run([exe, "configs"], capture_output=True, text=True, check=True)
     assert "1x16_i8w8a32_15_15_18_17" in done.stdout
+
+
+def test_regression_binary_program_json_is_refused(image_dir: Path) -> None:
+    """Found by fuzzing: a program.json that is not UTF-8 raised UnicodeDecodeError."""
+    (image_dir / "program.json").write_bytes(b"\x80\xff")
+    with pytest.raises(ImageError, match="not valid JSON"):
+        ProgramImage.load(image_dir)
