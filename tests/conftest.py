@@ -1,6 +1,6 @@
-"""Hypothesis profiles: ``ci`` (the default, bounded for the test budget) and ``long`` (at least
-10,000 compile-and-simulate cases). Choose with ``pytest --hypothesis-profile=long`` or
-``VTAC_FUZZ_PROFILE=long``."""
+"""Hypothesis profiles: ``ci`` (the default, bounded for the test budget) and ``long`` (10,000
+cases per property, or ``VTAC_FUZZ_EXAMPLES``). Choose with ``pytest --hypothesis-profile=long``
+or ``VTAC_FUZZ_PROFILE=long``."""
 
 import os
 
@@ -10,6 +10,9 @@ settings.register_profile(
     "ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.register_profile(
-    "long", max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "long",
+    max_examples=int(os.environ.get("VTAC_FUZZ_EXAMPLES", "10000")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("VTAC_FUZZ_PROFILE", "ci"))
