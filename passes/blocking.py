@@ -58,6 +58,7 @@ class BlockedOp:
     wgt: BlockedOperand
     out: BlockedOperand
     bias: BlockedOperand | None
+    padded_windows: frozenset[str] = frozenset()  # inner loops of windows over a zero border
 
     def problem(self, config: VTAConfig, alu_passes: int) -> TileProblem:
         return TileProblem(
@@ -69,6 +70,7 @@ class BlockedOp:
             out_store_bytes=config.out_elem_bytes,
             acc_extras=(self.bias.tile_operand,) if self.bias else (),
             alu_passes=alu_passes,
+            whole=self.padded_windows,
         )
 
 
@@ -148,6 +150,11 @@ def block(
             operand.name, role, spec, tuple(tile_coords), tuple(offsets), elem_bytes
         )
 
+    padded = frozenset(
+        w.inner
+        for w in operands[embedding.inp].windows
+        if w.offset < 0 or w.span(extents) + w.offset > w.size
+    )
     bias_blocked = None
     if bias is not None:
         bias_blocked = blocked(bias, "out")
@@ -158,6 +165,7 @@ def block(
         wgt=blocked(operands[embedding.wgt], "wgt"),
         out=blocked(space.out, "out"),
         bias=bias_blocked,
+        padded_windows=padded,
     )
 
 

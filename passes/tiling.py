@@ -73,6 +73,8 @@ class TileProblem:
     out_store_bytes: int
     acc_extras: tuple[TileOperand, ...] = ()
     alu_passes: int = 0
+    #: loops that must not be split (window loops over a zero border: see plan_tiles)
+    whole: frozenset[str] = frozenset()
 
     @property
     def extents(self) -> dict[str, int]:
@@ -155,11 +157,14 @@ def plan_tiles(
                 f"forced tile {loop}={size} is outside [1, {extents[loop]}] (the loop's extent)"
             )
     names = [name for name, _ in problem.loops]
-    # Window loops (kh, kw) stay whole: a tile of them could then fall entirely in the zero
+    # Window loops over a zero border stay whole: a tile of them could fall entirely in the
     # border, a box with no element for the DMA to move.
-    whole = {w.inner for w in problem.inp.windows}
     choices = [
-        [forced[n]] if n in forced else [extents[n]] if n in whole else candidate_sizes(extents[n])
+        [forced[n]]
+        if n in forced
+        else [extents[n]]
+        if n in problem.whole
+        else candidate_sizes(extents[n])
         for n in names
     ]
     grid = np.array(list(itertools.product(*choices)), dtype=np.int64).reshape(-1, len(names))

@@ -194,3 +194,16 @@ def test_regression_whole_window_rows_stay_innermost() -> None:
         "  func.return %y : tensor<1x1x1x3xi32>\n}\n"
     )
     check(text, CONFIGS["batch2"])
+
+
+def test_regression_unpadded_windows_may_be_split() -> None:
+    """Found by fuzzing: keeping every window loop whole left no tiling for a 3x6 kernel on a
+    16-entry weight buffer; windows without a zero border can be split safely."""
+    config = VTAConfig(
+        LOG_BLOCK=3,
+        LOG_UOP_BUFF_SIZE=12,
+        LOG_INP_BUFF_SIZE=9,
+        LOG_WGT_BUFF_SIZE=10,
+        LOG_ACC_BUFF_SIZE=11,
+    )
+    check(conv(16, 3, 1, 3, 0, 1, w=6, s=6), config)

@@ -30,7 +30,10 @@ def test_compiled_programs_compute_the_reference(program: Program) -> None:
 @given(st.data())
 def test_random_hardware_configurations(data: st.DataObject) -> None:
     config = data.draw(configs())
-    check_program(data.draw(programs(config=config)))
+    try:
+        check_program(data.draw(programs(config=config)))
+    except TilingError as err:  # a tiny buffer may hold no tile at all: a clear refusal
+        assert "no tiling fits" in str(err)
 
 
 @given(programs(), st.sampled_from(["auto", "fixed"]), st.sampled_from([None, 1, 2]))
