@@ -36,13 +36,30 @@ def test_random_hardware_configurations(data: st.DataObject) -> None:
         assert "no tiling fits" in str(err)
 
 
-@given(programs(), st.sampled_from(["auto", "fixed"]), st.sampled_from([None, 1, 2]))
-def test_forced_choices_are_honoured_or_refused(program: Program, embedding: str, threads) -> None:  # noqa: ANN001
-    program.options = {"embedding": embedding, "vthreads": threads}
+@given(
+    programs(),
+    st.sampled_from(["auto", "fixed"]),
+    st.sampled_from([None, 1, 2]),
+    st.lists(st.integers(1, 16), min_size=7, max_size=7),
+    st.booleans(),
+)
+def test_forced_choices_are_honoured_or_refused(
+    program: Program, embedding: str, threads, sizes, force_tiles
+) -> None:  # noqa: ANN001
+    if force_tiles:
+        loops = compile_module(
+            vtac.parse_ir(program.text), program.config, embedding=embedding
+        ).loops
+        tiles = {
+            name: min(size, extent) for (name, extent), size in zip(loops, sizes, strict=False)
+        }
+    else:
+        tiles = None
+    program.options = {"embedding": embedding, "vthreads": threads, "tiles": tiles}
     try:
         check_program(program)
-    except TilingError as err:
-        assert "exceed" in str(err) or "need" in str(err)
+    except TilingError as err:  # a forced choice that breaks a limit is refused, naming it
+        assert "exceed" in str(err) or "need" in str(err) or "no tiling fits" in str(err)
 
 
 @given(programs())
