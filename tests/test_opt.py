@@ -3,81 +3,216 @@
 from __future__ import annotations
 
 import random
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+import vtac.dialects.tile
+import vtac.dialects.vta
 from vtac.opt import main
+from vtac.passes.registry import DEFAULT_PIPELINE, get_all_passes
 
-EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.mlir"))
+ROOT = Path(__file__).resolve().parents[1]
+LIT_EXAMPLES = ROOT / "tests" / "filecheck" / "dialects"
+
+
+def docstring_example(module: object, first: str, end: str) -> str:
+    """The IR example of a dialect module's docstring."""
+    doc = module.__doc__ or ""
+    return doc[doc.index(first) : doc.index(end)]
+
+
+def valid_sources() -> dict[str, str]:
+    """Valid inputs covering the three dialects: the examples, the op round-trip tests and the
+    dialects' documented examples."""
+    sources = {path.name: path.read_text() for path in sorted((ROOT / "examples").glob("*.mlir"))}
+    for dialect in ("tile", "vta"):
+        lines = (LIT_EXAMPLES / dialect / "ops.mlir").read_text().splitlines(keepends=True)
+        sources[f"{dialect}/ops.mlir"] = "".join(x for x in lines if not x.startswith("//"))
+    sources["tile docstring"] = docstring_example(vtac.dialects.tile, "    !inp", "**Buffers")
+    sources["vta docstring"] = docstring_example(
+        vtac.dialects.vta, "    builtin", "Instruction ops"
+    )
+    return sources
+
+
+SOURCES = valid_sources()
+TOKEN = re.compile(r"%\w+|@\w+|#\w+(\.\w+)?|\w+(\.\w+)*|->|[^\s\w]")
+
+# Each swap breaks the syntax or the types of any input holding it.
+SWAPS = [
+    ("nn.", "nm."),
+    ("tensor<", "tensor("),
+    ("xi8>", "xf8>"),
+    ("->", "=>"),
+    ("%", "$"),
+    ("i32>", "i16>"),
+    ("func.return", "func.retrun"),
+    ("{", "["),
+    ("#tile.mem<inp>", "#tile.mem<out>"),
+    ("#tile.mem<acc>>", "#tile.mem<acc>, 1>"),
+    ("x_size = ", "x_size = -"),
+    (" : index", " : i32"),
+    ("vta.load inp", "vta.load inpt"),
+    ("vta.alu shr", "vta.alu"),
+    ("vta.program @main", "vta.program"),
+    ("reset = ", "reset = 2 : i8, x = "),
+    ("[(0, 0, 0)", "[(0, 0, 0, 0)"),
+]
 
 
 def broken_variants() -> list[tuple[str, str]]:
-    """Truncations of every example at many points, changed tokens and wrong types."""
+    """Truncations of every source at many points, and swaps that break syntax or types."""
     rng = random.Random(0)
     variants = []
-    for path in EXAMPLES:
-        text = path.read_text()
-        body = text.index("func.func")
-        for cut in sorted(rng.sample(range(body + 1, len(text) - 2), 12)):
-            variants.append((f"{path.name}: truncated at {cut}", text[:cut]))
-        swaps = [
-            ("nn.", "nm."),
-            ("tensor<", "tensor("),
-            ("xi8>", "xf8>"),
-            ("->", "=>"),
-            ("%", "$"),
-            ("i32>", "i16>"),
-            ("func.return", "func.retrun"),
-            ("{", "["),
-        ]
-        for old, new in swaps:
+    for name, text in SOURCES.items():
+        # inside the outermost region, which a truncation always leaves unclosed
+        inside = range(text.index("{\n") + 2, text.rindex("}") + 1)
+        for cut in sorted(rng.sample(inside, 10)):
+            variants.append((f"{name}: truncated at {cut}", text[:cut]))
+        for old, new in SWAPS:
             if old in text:
-                variants.append((f"{path.name}: {old!r} -> {new!r}", text.replace(old, new, 1)))
-    variants.append(("empty function type", "func.func @f(%x: tensor<2xi8>) -> tensor<2xi32> {\n}"))
-    variants.append(("binary garbage", "\x00\x01\x02\xff"))
+                variants.append((f"{name}: {old!r} -> {new!r}", text.replace(old, new, 1)))
+    variants.append(("empty function body", "func.func @f(%x: tensor<2xi8>) -> tensor<2xi32> {\n}"))
+    variants.append(("binary garbage", "\x00\x01\x02\x7f"))
+    variants.append(  # xDSL has no byte format for i664 (found by fuzzing)
+        (
+            "dense array of i664",
+            "func.func @f() attributes {a = array<i664: 1>} {\n  func.return\n}",
+        )
+    )
     return variants
 
 
-@pytest.mark.parametrize(
-    ("what", "text"), broken_variants(), ids=lambda v: v if len(v) < 60 else None
-)
+def mutated_variants(count: int = 12) -> list[tuple[str, str]]:
+    """Each source with one token replaced by another token of the same source, at random."""
+    rng = random.Random(1)
+    variants = []
+    for name, text in SOURCES.items():
+        tokens = list(TOKEN.finditer(text))
+        for _ in range(count):
+            at, other = rng.choice(tokens), rng.choice(tokens).group()
+            variants.append(
+                (
+                    f"{name}: {at.group()!r}@{at.start()} -> {other!r}",
+                    text[: at.start()] + other + text[at.end() :],
+                )
+            )
+    return variants
+
+
+def run(text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, Path]:
+    source = tmp_path / "input.mlir"
+    source.write_text(text)
+    status = main([str(source)])
+    return status, capsys.readouterr().err, source
+
+
+def assert_diagnostic(what: str, err: str, source: Path) -> None:
+    assert "Traceback" not in err, what
+    assert "internal error" not in err, f"{what}: {err}"
+    assert err.startswith("vtac-opt: error:"), f"{what}: {err!r}"
+    # a source position (parse errors), or the marked failing operation (verifier errors)
+    assert f"{source}:" in err or "^^^" in err, f"{what}: no location in {err!r}"
+
+
+BROKEN = broken_variants()
+MUTATED = mutated_variants()
+
+
+@pytest.mark.parametrize(("what", "text"), BROKEN, ids=[what for what, _ in BROKEN])
 def test_broken_input_gives_a_diagnostic(
     what: str, text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    source = tmp_path / "broken.mlir"
-    source.write_text(text)
-    status = main([str(source)])
-    err = capsys.readouterr().err
+    status, err, source = run(text, tmp_path, capsys)
     assert status == 1, what
+    assert_diagnostic(what, err, source)
+
+
+@pytest.mark.parametrize(("what", "text"), MUTATED, ids=[what for what, _ in MUTATED])
+def test_changed_token_is_accepted_or_diagnosed(
+    what: str, text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, err, source = run(text, tmp_path, capsys)
+    if status == 0:  # the change kept the input valid (e.g. one SSA name for another)
+        assert err == ""
+    else:
+        assert status == 1, what
+        assert_diagnostic(what, err, source)
+
+
+@pytest.mark.parametrize("name", SOURCES)
+def test_sources_round_trip_in_both_syntaxes(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "source.mlir"
+    source.write_text(SOURCES[name])
+    assert main([str(source)]) == 0, capsys.readouterr().err
+    custom = capsys.readouterr().out
+    assert main([str(source), "--print-op-generic"]) == 0
+    generic = capsys.readouterr().out
+    (tmp_path / "generic.mlir").write_text(generic)
+    assert main([str(tmp_path / "generic.mlir")]) == 0
+    assert capsys.readouterr().out == custom
+    (tmp_path / "custom.mlir").write_text(custom)
+    assert main([str(tmp_path / "custom.mlir")]) == 0
+    assert capsys.readouterr().out == custom
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-p", "no-such-pass"], "Unrecognized passes: ['no-such-pass']"),
+        (["-p", "vtac-isel{embedding="], "Error parsing pass pipeline specification"),
+        (["-p", "vtac-isel{embedding=sideways}"], "embedding must be 'auto' or 'fixed'"),
+        (["-p", "vtac-isel{colour=red}"], 'Provided arguments ["colour"] not found'),
+        (["-o", "/nonexistent/dir/out.mlir"], "cannot open /nonexistent/dir/out.mlir"),
+    ],
+)
+def test_bad_options_are_errors(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([str(ROOT / "examples" / "dense.mlir"), *args]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"vtac-opt: error: {message}"), err
     assert "Traceback" not in err
-    assert "vtac-opt: error:" in err
-    # a source position (parse errors), or the failing operation (verifier errors)
-    located = f"{source}:" in err or "^^^" in err or "Operation " in err
-    assert located, f"{what}: no location in {err!r}"
 
 
-def test_examples_round_trip_in_both_syntaxes(
+def test_unreadable_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "missing.mlir"
+    assert main([str(missing)]) == 1
+    err = capsys.readouterr().err
+    assert err == f"vtac-opt: error: cannot open {missing}: No such file or directory\n"
+    binary = tmp_path / "binary.mlir"
+    binary.write_bytes(b"func.func @f() {\n\xff\xfe}\n")
+    assert main([str(binary)]) == 1
+    assert capsys.readouterr().err == f"vtac-opt: error: {binary}:2: not UTF-8 text (byte 0xff)\n"
+    text = tmp_path / "input.txt"
+    text.write_text("func.func @f() {\n  func.return\n}\n")
+    assert main([str(text)]) == 1
+    assert "Unrecognized file extension 'txt'" in capsys.readouterr().err
+
+
+def test_split_chunks_report_their_own_lines(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for path in EXAMPLES:
-        assert main([str(path)]) == 0
-        custom = capsys.readouterr().out
-        assert main([str(path), "--print-op-generic"]) == 0
-        generic = capsys.readouterr().out
-        (tmp_path / "generic.mlir").write_text(generic)
-        assert main([str(tmp_path / "generic.mlir")]) == 0
-        assert capsys.readouterr().out == custom
-        (tmp_path / "custom.mlir").write_text(custom)
-        assert main([str(tmp_path / "custom.mlir")]) == 0
-        assert capsys.readouterr().out == custom
+    source = tmp_path / "chunks.mlir"
+    source.write_bytes(b"vta.program @p {\n}\n// -----\n\nvta.program @q {\n\xff}\n")
+    assert main([str(source), "--split-input-file"]) == 1
+    assert f"{source}:6: not UTF-8 text" in capsys.readouterr().err
 
 
-def test_unknown_pass_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([str(EXAMPLES[0]), "-p", "no-such-pass"]) == 1
-    assert "no-such-pass" in capsys.readouterr().err
+def test_vtac_passes_are_registered(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every registered pass is in the default pipeline and runs after the ones before it."""
+    pipeline = DEFAULT_PIPELINE.split(",")
+    assert sorted(pipeline) == sorted(get_all_passes())
+    for end in range(1, len(pipeline) + 1):
+        prefix = ",".join(pipeline[:end])
+        assert main([str(ROOT / "examples" / "dense.mlir"), "-p", prefix]) == 0, prefix
+        capsys.readouterr()
 
 
 def test_console_script(tmp_path: Path) -> None:

@@ -6,6 +6,26 @@ The Python API: build (:class:`Function`) or parse (:func:`parse_ir`) nn program
 :mod:`vtac.runtime`.
 """
 
-from vtac.api import Function, IRError, parse_ir, print_ir, reference_run, run_pipeline
+from vtac.api import (
+    Function,
+    IRError,
+    PipelineError,
+    Tensor,
+    parse_ir,
+    print_ir,
+    read_ir,
+    reference_run,
+    run_pipeline,
+)
 
-__all__ = ["Function", "IRError", "parse_ir", "print_ir", "reference_run", "run_pipeline"]
+__all__ = [
+    "Function",
+    "IRError",
+    "PipelineError",
+    "Tensor",
+    "parse_ir",
+    "print_ir",
+    "read_ir",
+    "reference_run",
+    "run_pipeline",
+]

@@ -1,176 +1,395 @@
 """vtac's Python API: build nn functions, parse and print IR, run pipelines and the reference.
 
-import vtac
-f = vtac.Function("dense_relu")
-x = f.input("x", (16, 64), "i8")
-w = f.input("w", (32, 64), "i8")
-y = f.cast(f.clip(f.shr(f.dense(x, w), 8), 0, 127), "i8")
-f.output(y)
-module = f.module()
-print(vtac.print_ir(module))
-outputs = vtac.reference_run(module, {"x": xs, "w": ws})
+    import vtac
+    f = vtac.Function("dense_relu")
+    x = f.input("x", (16, 64), "i8")
+    w = f.input("w", (32, 64), "i8")
+    y = f.cast(f.clip(f.shr(f.dense(x, w), 8), 0, 127), "i8")
+    f.output(y)
+    module = f.module()
+    print(vtac.print_ir(module))
+    (out,) = vtac.reference_run(module, {"x": xs, "w": ws})
+    lowered = vtac.run_pipeline(module, "vtac-isel")
+
+Every user error raises an exception deriving from ``ValueError``: :class:`IRError` for IR
+that does not parse or verify (with the file, line and column when there is text), or that
+the builder refuses; :class:`PipelineError` for a pipeline that does not parse or a pass that
+fails; :class:`vtac.backends.reference.ReferenceError` for inputs that do not fit a function.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
 from io import StringIO
+from pathlib import Path
 
 import numpy as np
 from xdsl.context import Context
 from xdsl.dialects import arith, builtin, func, scf
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.dialects.memref import MemRef
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.parser import Parser
-from xdsl.passes import PassPipeline
+from xdsl.passes import ModulePass, PassPipeline
 from xdsl.printer import Printer
-from xdsl.utils.exceptions import ParseError, VerifyException
+from xdsl.utils.exceptions import (
+    ArgSpecParseError,
+    DiagnosticException,
+    ParseError,
+    VerifyException,
+)
 
-from vtac.backends.reference import run_module
+from vtac.backends.reference import run_function, run_module
 from vtac.dialects import nn
 
 
 class IRError(ValueError):
-    """Text that does not parse or verify, with the location and the problem."""
+    """IR that does not parse or verify (with its location), or that the builder refuses."""
+
+
+class PipelineError(ValueError):
+    """A pass pipeline that does not parse, or a pass that fails (named in the message)."""
 
 
 def context() -> Context:
-    """A context with the dialects vtac programs use."""
+    """A context with the dialects vtac programs use (builtin, func, arith, scf, memref and
+    vtac's nn, tile and vta)."""
     from vtac.opt import vtac_dialects
 
     ctx = Context()
     for dialect in (builtin.Builtin, func.Func, arith.Arith, scf.Scf, MemRef):
         ctx.load_dialect(dialect)
     for name, factory in vtac_dialects().items():
-        ctx.register_dialect(name, factory)  # type: ignore[arg-type]
+        ctx.register_dialect(name, factory)
     return ctx
 
 
+class _Parser(Parser):
+    """Verifies each nn op as soon as it is parsed, so that its errors carry the op's location
+    (nn ops need nothing around them to verify)."""
+
+    def parse_operation(self) -> Operation:
+        start = self.pos
+        op = super().parse_operation()
+        if op.dialect_name() == "nn":
+            try:
+                op.verify()
+            except VerifyException as err:
+                line_end = self.lexer.input.content.find("\n", start)
+                end = self.pos if line_end < 0 else min(self.pos, line_end)
+                self.raise_error(f"{op.name}: {err}", start, end)
+        return op
+
+
+def _excerpt(err: BaseException, context: int = 2) -> str:
+    """The lines around the op xDSL marks in the IR dump it attaches to a verifier error."""
+    lines = "\n".join(getattr(err, "__notes__", [])).splitlines()
+    marks = [i for i, line in enumerate(lines) if line.strip() and set(line.strip()) <= {"^", "-"}]
+    if not marks:
+        return "\n".join(lines)
+    first, last = marks[0], marks[-1]
+    while last + 1 < len(lines) and lines[last + 1].lstrip().startswith(("|", "-")):
+        last += 1
+    return "\n".join(lines[max(first - 1 - context, 0) : last + 1 + context])
+
+
 def parse_ir(text: str, name: str = "<string>") -> ModuleOp:
-    """Parse and verify textual IR; raises :class:`IRError` with the location on failure."""
-    parser = Parser(context(), text, name)
+    """Parse and verify textual IR (custom or generic syntax); ``name`` is the file name errors
+    report. Raises :class:`IRError` with the location on failure."""
+    parser = _Parser(context(), text, name)
     try:
         try:
             module = parser.parse_module()
-        except (VerifyException, ValueError) as err:  # building an attribute while parsing
-            parser.raise_error(str(err))
+        except (VerifyException, ValueError, OverflowError, NotImplementedError) as err:
+            parser.raise_error(str(err))  # building an attribute while parsing: report here
         module.verify()
     except ParseError as err:
         raise IRError(str(err)) from None
     except VerifyException as err:
-        notes = "\n".join(getattr(err, "__notes__", []))
-        raise IRError(f"{err}\n{notes}".strip()) from None
-    except BaseException as err:  # xDSL's ArgSpecParseError derives from BaseException
-        if isinstance(err, KeyboardInterrupt | SystemExit):
-            raise
-        raise IRError(f"{name}: {err}") from None
+        raise IRError(f"{name}: {err}\n{_excerpt(err)}".strip()) from None
     return module
 
 
-def print_ir(module: Operation, generic: bool = False) -> str:
-    """The textual IR of ``module`` (custom syntax unless ``generic``)."""
+def read_ir(path: str | os.PathLike[str]) -> ModuleOp:
+    """Parse and verify the IR in the file ``path`` (errors name the file)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as err:
+        raise IRError(f"cannot read {path}: {err.strerror}") from None
+    except UnicodeDecodeError as err:
+        raise IRError(f"{path}: not UTF-8 text (byte {err.start})") from None
+    return parse_ir(text, str(path))
+
+
+def print_ir(op: Operation, generic: bool = False) -> str:
+    """The textual IR of ``op`` (custom syntax unless ``generic``), ending with a newline."""
     stream = StringIO()
-    Printer(stream=stream, print_generic_format=generic).print_op(module)
+    Printer(stream=stream, print_generic_format=generic).print_op(op)
     return stream.getvalue() + "\n"
 
 
-def run_pipeline(module: ModuleOp, pipeline: str) -> ModuleOp:
-    """Apply a pass pipeline given as a string in ``vtac-opt -p`` syntax (in place; returned)."""
+def available_passes() -> dict[str, Callable[[], type[ModulePass]]]:
+    """Pass name -> factory: xDSL's passes and vtac's (which win on a name clash)."""
     from xdsl.transforms import get_all_passes as xdsl_passes
 
     from vtac.passes.registry import get_all_passes
 
-    available = {**xdsl_passes(), **get_all_passes()}
-    passes = PassPipeline.parse_spec(available, pipeline)
-    passes.apply(context(), module)
-    return module
+    return {**xdsl_passes(), **get_all_passes()}
+
+
+def run_pipeline(module: ModuleOp, pipeline: str) -> ModuleOp:
+    """Apply a pass pipeline in ``vtac-opt -p`` syntax (``"vtac-isel{embedding=fixed},cse"``)
+    to a copy of ``module`` and return the copy, verified after every pass."""
+    try:
+        passes = PassPipeline.parse_spec(available_passes(), pipeline).passes
+    except (ArgSpecParseError, ParseError, ValueError) as err:  # ArgSpecParseError: BaseException
+        raise PipelineError(f"pipeline {pipeline!r}: {err}") from None
+    result = module.clone()
+    ctx = context()
+    for step in passes:
+        try:
+            step.apply(ctx, result)
+        except (DiagnosticException, ValueError) as err:
+            raise PipelineError(f"{step.name}: {err}\n{_excerpt(err)}".strip()) from None
+        try:
+            result.verify()
+        except VerifyException as err:
+            raise PipelineError(
+                f"the IR after {step.name} does not verify: {err}\n{_excerpt(err)}".strip()
+            ) from None
+    return result
 
 
 def reference_run(
-    module: ModuleOp,
+    program: ModuleOp | func.FuncOp,
     inputs: Sequence[np.ndarray] | Mapping[str, np.ndarray],
     name: str | None = None,
 ) -> list[np.ndarray]:
-    """Run a function of ``module`` on the numpy reference backend."""
-    return run_module(module, inputs, name)
+    """Run a function (``program`` itself, or the one called ``name``, or the only one, of a
+    module) on the numpy reference backend; ``inputs`` in argument order or by name."""
+    if isinstance(program, func.FuncOp):
+        return run_function(program, inputs)
+    return run_module(program, inputs, name)
 
 
-_TYPES = {"i8": nn.I8, "i32": nn.I32}
+# --- the builder --------------------------------------------------------------------------------
+
+_DTYPES = {"i8": nn.I8, "i32": nn.I32}
+_NAME = re.compile(r"[A-Za-z_$.-][\w$.-]*")
+_NUMBERED = re.compile(r"_\d+$")  # xDSL drops such suffixes from SSA names
+
+
+class Tensor:
+    """A value of a :class:`Function` under construction (an input or an op's result)."""
+
+    def __init__(self, function: Function, value: SSAValue) -> None:
+        self.function = function
+        self.value = value
+
+    @property
+    def type(self) -> TensorType:
+        return self.value.type  # type: ignore[return-value]
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.type.get_shape())
+
+    @property
+    def dtype(self) -> str:
+        """``"i8"`` or ``"i32"``."""
+        return str(self.type.element_type)
+
+    @property
+    def name(self) -> str | None:
+        return self.value.name_hint
+
+    def __repr__(self) -> str:
+        return f"Tensor(%{self.name or '?'}: {self.type} in @{self.function.name})"
+
+
+def _pair(value: int | Sequence[int], what: str) -> tuple[int, int]:
+    """``n`` -> (n, n); a pair stays as it is."""
+    if isinstance(value, int):
+        return value, value
+    if len(value) == 2:
+        return int(value[0]), int(value[1])
+    raise IRError(f"{what} must be an int or 2 values, got {list(value)}")
+
+
+def _padding(value: int | Sequence[int]) -> tuple[int, int, int, int]:
+    """``p`` -> all sides; (ph, pw) -> (ph, pw, ph, pw); [top, left, bottom, right] as is."""
+    if isinstance(value, int):
+        return value, value, value, value
+    if len(value) == 2:
+        return int(value[0]), int(value[1]), int(value[0]), int(value[1])
+    if len(value) == 4:
+        return tuple(int(v) for v in value)  # type: ignore[return-value]
+    raise IRError(
+        f"padding must be an int, (vertical, horizontal) or [top, left, bottom, right], "
+        f"got {list(value)}"
+    )
 
 
 class Function:
-    """Builds one nn function: inputs, ops, outputs; ``module()`` gives the IR."""
+    """Builds one nn function: declare inputs, apply ops, mark outputs, then :meth:`module`.
+
+    Every op method takes :class:`Tensor` values of this function, checks the op (raising
+    :class:`IRError` with the verifier's message) and returns its result; the optional
+    ``name`` keyword names the result in the printed IR.
+    """
 
     def __init__(self, name: str) -> None:
+        if not name:
+            raise IRError("a function needs a name")
         self.name = name
-        self.outputs: list[SSAValue] = []
+        self.inputs: list[Tensor] = []
+        self.outputs: list[Tensor] = []
         self._block = Block()
+        self._names: set[str] = set()
+        self._module: ModuleOp | None = None
 
-    def input(self, name: str, shape: Sequence[int], dtype: str = "i8") -> SSAValue:
-        if dtype not in _TYPES:
-            raise ValueError(f"dtype must be one of {list(_TYPES)}, got {dtype!r}")
-        arg = self._block.insert_arg(nn.tensor(shape, _TYPES[dtype]), len(self._block.args))
-        arg.name_hint = name
-        return arg
+    def _check_open(self) -> None:
+        if self._module is not None:
+            raise IRError(f"@{self.name} is already built: module() was called")
 
-    def _add(self, op: Operation) -> SSAValue:
-        op.verify()
+    def _name(self, value: SSAValue, name: str | None) -> None:
+        if name is None:
+            return
+        if not _NAME.fullmatch(name) or _NUMBERED.search(name):
+            raise IRError(
+                f"@{self.name}: {name!r} is not a usable value name (letters, digits, _ $ . -, "
+                "not starting with a digit nor ending in _<digits>)"
+            )
+        if name in self._names:
+            raise IRError(f"@{self.name}: the name {name!r} is already used")
+        self._names.add(name)
+        value.name_hint = name
+
+    def _own(self, *values: Tensor) -> list[SSAValue]:
+        for value in values:
+            if not isinstance(value, Tensor):
+                raise IRError(f"@{self.name}: expected a Tensor, got {type(value).__name__}")
+            if value.function is not self:
+                raise IRError(f"@{self.name}: {value!r} belongs to another function")
+        return [value.value for value in values]
+
+    def input(self, name: str, shape: Sequence[int], dtype: str = "i8") -> Tensor:
+        """A new argument ``%name`` of type ``tensor<shape x dtype>`` (dtype i8 or i32)."""
+        self._check_open()
+        if dtype not in _DTYPES:
+            raise IRError(f"dtype must be one of {', '.join(_DTYPES)}, got {dtype!r}")
+        dims = tuple(shape)
+        if not dims or any(not isinstance(n, int) or n < 1 for n in dims):
+            raise IRError(f"input {name}: shape must be positive ints, got {list(dims)}")
+        arg = self._block.insert_arg(nn.tensor(dims, _DTYPES[dtype]), len(self._block.args))
+        try:
+            self._name(arg, name)
+        except IRError:
+            self._block.erase_arg(arg)
+            raise
+        tensor = Tensor(self, arg)
+        self.inputs.append(tensor)
+        return tensor
+
+    def _add(
+        self,
+        op_type: type[Operation],
+        operands: Sequence[Tensor],
+        *args: object,
+        name: str | None,
+    ) -> Tensor:
+        self._check_open()
+        values = self._own(*operands)
+        try:
+            op = op_type(*values, *args)
+            op.verify()
+        except (VerifyException, ValueError, OverflowError) as err:
+            raise IRError(f"@{self.name}: {op_type.name}: {err}") from None
+        self._name(op.results[0], name)
         self._block.add_op(op)
-        return op.results[0]
+        return Tensor(self, op.results[0])
 
     def conv2d(
         self,
-        x: SSAValue,
-        w: SSAValue,
-        strides: Sequence[int] = (1, 1),
-        padding: Sequence[int] = (0, 0, 0, 0),
-    ) -> SSAValue:
-        return self._add(nn.Conv2DOp(x, w, strides, padding))
+        data: Tensor,
+        weights: Tensor,
+        strides: int | Sequence[int] = 1,
+        padding: int | Sequence[int] = 0,
+        *,
+        name: str | None = None,
+    ) -> Tensor:
+        """NCHW i8 data by OIHW i8 weights; ``padding`` is one int, (vertical, horizontal) or
+        [top, left, bottom, right]."""
+        return self._add(
+            nn.Conv2DOp,
+            [data, weights],
+            _pair(strides, "strides"),
+            _padding(padding),
+            name=name,
+        )
 
-    def dense(self, x: SSAValue, w: SSAValue) -> SSAValue:
-        return self._add(nn.DenseOp(x, w))
+    def dense(self, data: Tensor, weights: Tensor, *, name: str | None = None) -> Tensor:
+        """``data weights^T``: [N, K] x [M, K] -> [N, M] i32."""
+        return self._add(nn.DenseOp, [data, weights], name=name)
 
-    def matmul(self, a: SSAValue, b: SSAValue) -> SSAValue:
-        return self._add(nn.MatmulOp(a, b))
+    def matmul(self, lhs: Tensor, rhs: Tensor, *, name: str | None = None) -> Tensor:
+        """``lhs rhs``: [M, K] x [K, N] -> [M, N] i32."""
+        return self._add(nn.MatmulOp, [lhs, rhs], name=name)
 
-    def add(self, x: SSAValue, bias: SSAValue) -> SSAValue:
-        return self._add(nn.AddOp(x, bias))
+    def add(self, lhs: Tensor, rhs: Tensor, *, name: str | None = None) -> Tensor:
+        """i32 addition, elementwise or of a per-channel bias along dimension 1."""
+        return self._add(nn.AddOp, [lhs, rhs], name=name)
 
-    def relu(self, x: SSAValue) -> SSAValue:
-        return self._add(nn.ReluOp(x))
+    def relu(self, x: Tensor, *, name: str | None = None) -> Tensor:
+        return self._add(nn.ReluOp, [x], name=name)
 
-    def shr(self, x: SSAValue, amount: int) -> SSAValue:
-        return self._add(nn.ShrOp(x, amount))
+    def shr(self, x: Tensor, amount: int, *, name: str | None = None) -> Tensor:
+        """Arithmetic shift right by ``amount`` in [0, 31]."""
+        return self._add(nn.ShrOp, [x], amount, name=name)
 
-    def clip(self, x: SSAValue, low: int, high: int) -> SSAValue:
-        return self._add(nn.ClipOp(x, low, high))
+    def clip(self, x: Tensor, low: int, high: int, *, name: str | None = None) -> Tensor:
+        return self._add(nn.ClipOp, [x], low, high, name=name)
 
-    def cast(self, x: SSAValue, dtype: str = "i8", mode: str = "wrap") -> SSAValue:
+    def cast(
+        self, x: Tensor, dtype: str = "i8", mode: str = "wrap", *, name: str | None = None
+    ) -> Tensor:
+        """i32 to i8; ``mode`` ``"wrap"`` keeps the low 8 bits, ``"saturate"`` clamps."""
         if dtype != "i8":
-            raise ValueError("nn.cast converts i32 to i8")
-        return self._add(nn.CastOp(x, mode))
+            raise IRError(f"@{self.name}: nn.cast converts i32 to i8, not to {dtype!r}")
+        return self._add(nn.CastOp, [x], mode, name=name)
 
     def max_pool2d(
         self,
-        x: SSAValue,
-        kernel: Sequence[int],
-        strides: Sequence[int],
-        padding: Sequence[int] = (0, 0, 0, 0),
-    ) -> SSAValue:
-        return self._add(nn.MaxPool2DOp(x, kernel, strides, padding))
+        x: Tensor,
+        kernel: int | Sequence[int],
+        strides: int | Sequence[int] | None = None,
+        padding: int | Sequence[int] = 0,
+        *,
+        name: str | None = None,
+    ) -> Tensor:
+        """Max pooling of NCHW i8 or i32; ``strides`` default to the kernel."""
+        window = _pair(kernel, "kernel")
+        step = window if strides is None else _pair(strides, "strides")
+        return self._add(nn.MaxPool2DOp, [x], window, step, _padding(padding), name=name)
 
-    def output(self, *values: SSAValue) -> None:
+    def output(self, *values: Tensor) -> None:
+        """Mark ``values`` as results of the function (in order)."""
+        self._check_open()
+        self._own(*values)
         self.outputs.extend(values)
 
     def module(self) -> ModuleOp:
-        """A module holding the function (the builder can be used once)."""
-        if not self.outputs:
-            raise ValueError(f"@{self.name} has no outputs: call output() first")
-        self._block.add_op(func.ReturnOp(*self.outputs))
-        arg_types = [arg.type for arg in self._block.args]
-        result_types = [v.type for v in self.outputs]
-        function = func.FuncOp(self.name, (arg_types, result_types), Region(self._block))
-        module = ModuleOp([function])
-        module.verify()
-        return module
+        """A ``builtin.module`` holding the function. The first call ends the building; every
+        call returns a fresh copy."""
+        if self._module is None:
+            if not self.outputs:
+                raise IRError(f"@{self.name} has no outputs: call output() first")
+            self._block.add_op(func.ReturnOp(*(v.value for v in self.outputs)))
+            arg_types = [arg.type for arg in self._block.args]
+            result_types = [v.type for v in self.outputs]
+            function = func.FuncOp(self.name, (arg_types, result_types), Region(self._block))
+            self._module = ModuleOp([function])
+            self._module.verify()
+        return self._module.clone()

@@ -1,34 +1,80 @@
 """``vtac-opt``: xdsl-opt with vtac's dialects, passes and targets registered.
 
-Pipelines use MLIR syntax (``-p 'vtac-isel,vtac-tile{...}'``); ``--split-input-file``,
-``--verify-diagnostics`` and ``--print-op-generic`` work as in xdsl-opt. Malformed input gives a
-diagnostic with its location and exit status 1, never a Python traceback.
+Pipelines use MLIR syntax (``-p 'vtac-isel{embedding=fixed},canonicalize'``); xDSL's own
+dialects (builtin, func, arith, scf, memref, ...) and passes stay available.
+``--split-input-file``, ``--verify-diagnostics``, ``--parsing-diagnostics`` and
+``--print-op-generic`` work as in xdsl-opt. Every user error (malformed input, an IR that does
+not verify, a bad pipeline, an unreadable file) prints ``vtac-opt: error: ...`` with its location
+when it has one and exits with status 1, never with a Python traceback.
 """
 
 from __future__ import annotations
 
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import IO
 
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.ir import Dialect
+from xdsl.parser import Parser
+from xdsl.utils.exceptions import (
+    ArgSpecParseError,
+    DiagnosticException,
+    ParseError,
+    VerifyException,
+)
+from xdsl.utils.lexer import Input, Span
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from vtac.passes.registry import get_all_passes, get_all_targets
 
 
-def vtac_dialects() -> dict[str, object]:
-    """Dialect factories of vtac, by name."""
+class InputError(ValueError):
+    """Input that is not text the parser can read."""
 
-    def nn():  # noqa: ANN202
+
+# xDSL 0.74 lexes string literals with a regex that backtracks exponentially on a literal that
+# is unterminated or holds an invalid escape (a long line then takes minutes); this scan finds
+# such literals in linear time first.
+_STRING_LITERAL = re.compile(r'"(?:[^"\\\n\v\f]|\\(?:["nt\\]|[0-9A-Fa-f]{2}))*"')
+_QUOTE_OR_COMMENT = re.compile(r'"|//')
+
+
+def check_string_literals(text: str, name: str) -> None:
+    """Raise a ParseError at the first malformed string literal of MLIR ``text``."""
+    position = 0
+    while found := _QUOTE_OR_COMMENT.search(text, position):
+        start = found.start()
+        if found.group() == "//":
+            end = text.find("\n", start)
+            position = len(text) if end < 0 else end
+            continue
+        literal = _STRING_LITERAL.match(text, start)
+        if literal is None:
+            line_end = text.find("\n", start)
+            rest = text[start : len(text) if line_end < 0 else line_end]
+            closed = re.match(r'"(?:[^"\\]|\\.)*"', rest)
+            problem = "invalid escape in" if closed else "unterminated"
+            span = Span(start, start + 1, Input(text, name))
+            raise ParseError(span, f"{problem} string literal")
+        position = literal.end()
+
+
+def vtac_dialects() -> dict[str, Callable[[], Dialect]]:
+    """Dialect factories of vtac, by name (each imported when first used)."""
+
+    def nn() -> Dialect:
         from vtac.dialects.nn import NN
 
         return NN
 
-    def tile():  # noqa: ANN202
+    def tile() -> Dialect:
         from vtac.dialects.tile import Tile
 
         return Tile
 
-    def vta():  # noqa: ANN202
+    def vta() -> Dialect:
         from vtac.dialects.vta import VTA
 
         return VTA
@@ -39,28 +85,49 @@ def vtac_dialects() -> dict[str, object]:
 class VtacOptMain(xDSLOptMain):
     """xdsl-opt plus vtac's dialects, passes and targets."""
 
+    _line_offset = 0
+
     def register_all_dialects(self) -> None:
         super().register_all_dialects()
         for name, factory in vtac_dialects().items():
-            self.ctx.register_dialect(name, factory)  # type: ignore[arg-type]
+            self.ctx.register_dialect(name, factory)
 
     def register_all_frontends(self) -> None:
-        """The MLIR frontend, with errors raised while building attributes during parsing
-        (an integer out of range for its type, ...) reported at the parser's position."""
+        """The MLIR frontend; errors raised while building attributes during parsing (an
+        integer out of range for its type, ...) are reported at the parser's position."""
         super().register_all_frontends()
-        from xdsl.parser import Parser
-        from xdsl.utils.exceptions import ParseError, VerifyException
 
-        def parse_mlir(io):  # noqa: ANN001, ANN202
-            parser = Parser(self.ctx, io.read(), self.get_input_name())
+        def parse_mlir(io: IO[bytes]):  # noqa: ANN202 (a ModuleOp, or None when empty)
+            data = io.read()
+            try:
+                text = data.decode()
+            except UnicodeDecodeError as err:
+                line = self._line_offset + data[: err.start].count(b"\n") + 1
+                raise InputError(
+                    f"{self.get_input_name()}:{line}: not UTF-8 text (byte 0x{data[err.start]:02x})"
+                ) from None
+            check_string_literals(text, self.get_input_name())
+            parser = Parser(self.ctx, text, self.get_input_name())
             try:
                 return parser.parse_module(not self.args.no_implicit_module)
             except ParseError:
                 raise
-            except (VerifyException, ValueError) as err:
+            except (VerifyException, ValueError, OverflowError, NotImplementedError) as err:
                 parser.raise_error(str(err))
 
         self.available_frontends["mlir"] = parse_mlir
+
+    def parse_chunk(self, chunk: IO[bytes], file_extension: str, start_offset: int = 0):  # noqa: ANN201
+        self._line_offset = start_offset
+        return super().parse_chunk(chunk, file_extension, start_offset)
+
+    def apply_passes(self, prog: ModuleOp) -> None:
+        try:
+            super().apply_passes(prog)
+        except VerifyException as err:
+            if not getattr(err, "__notes__", None):
+                blame_operation(prog, err)
+            raise
 
     def register_all_passes(self) -> None:
         super().register_all_passes()
@@ -72,14 +139,25 @@ class VtacOptMain(xDSLOptMain):
         self.available_targets.update(get_all_targets())
 
 
+def blame_operation(module: ModuleOp, err: VerifyException) -> None:
+    """Re-raise a verifier error that xDSL raised without marking an operation (a structural
+    error: an empty block, a missing terminator, ...) marking the innermost operation whose
+    verification raises it; return if there is none."""
+    culprit = None
+    for op in module.walk():
+        try:
+            op.verify()
+        except VerifyException as again:
+            if str(again) == str(err):
+                culprit = op
+    if culprit is not None:
+        culprit.emit_error(str(err), err)
+
+
 def _excerpt(annotated_ir: str, context: int = 2) -> str:
     """The lines of xDSL's annotated IR dump around the operation it marks."""
     lines = annotated_ir.splitlines()
-    marks = [
-        i
-        for i, line in enumerate(lines)
-        if set(line.strip()) == {"^", "-"} or set(line.strip()) == {"^"}
-    ]
+    marks = [i for i, line in enumerate(lines) if line.strip() and set(line.strip()) <= {"^", "-"}]
     if not marks:
         return annotated_ir
     first, last = marks[0], marks[-1]
@@ -88,27 +166,34 @@ def _excerpt(annotated_ir: str, context: int = 2) -> str:
     return "\n".join(lines[max(first - 1 - context, 0) : last + 1 + context])
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run vtac-opt; user errors print a diagnostic and return 1."""
-    from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
+def _error(message: str) -> int:
+    print(f"vtac-opt: error: {message}", file=sys.stderr)
+    return 1
 
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run vtac-opt; a user error prints a diagnostic and returns 1 (usage errors: 2)."""
     try:
         VtacOptMain(description="vtac's modular optimizer driver", args=argv).run()
-    except SystemExit as exit_:
-        return int(exit_.code or 0) if isinstance(exit_.code, int) else 1
+    except SystemExit as exit_:  # argparse usage errors and --help
+        return exit_.code if isinstance(exit_.code, int) else 1
+    except KeyboardInterrupt:
+        raise
     except ParseError as err:
-        print(f"vtac-opt: error: {err}", file=sys.stderr)
-        return 1
+        return _error(str(err))
     except (VerifyException, DiagnosticException) as err:
-        print(f"vtac-opt: error: {err}", file=sys.stderr)
+        status = _error(str(err))
         for note in getattr(err, "__notes__", []):
             print(_excerpt(note), file=sys.stderr)
-        return 1
-    except BaseException as err:  # ArgSpecParseError derives from BaseException
-        if isinstance(err, KeyboardInterrupt):
-            raise
-        print(f"vtac-opt: error: {type(err).__name__}: {err}", file=sys.stderr)
-        return 1
+        return status
+    except ArgSpecParseError as err:  # a malformed -p pipeline; derives from BaseException
+        return _error(str(err))
+    except OSError as err:
+        return _error(f"cannot open {err.filename}: {err.strerror}")
+    except ValueError as err:  # InputError; xDSL reports bad passes and options as ValueError
+        return _error(str(err))
+    except BaseException as err:  # noqa: BLE001 (a bug, but never a traceback)
+        return _error(f"internal error ({type(err).__name__}): {err}")
     return 0
 
 
