@@ -7,14 +7,17 @@ SRAM buffer or the DRAM arena, a padded store, unknown opcodes, and a program th
 with FINISH. Races are found with vector clocks: tokens carry the pusher's clock, and every
 cross-module access to an on-chip buffer entry must be ordered after the last conflicting one.
 
-GEMM and ALU instructions run as a few numpy operations over all their iterations; ``strict``
-mode adds the rules of the FPGA designs (section 5).
+GEMM and ALU instructions run as a few numpy operations over all their iterations, following a
+plan (indices, hazards, independent chunks) built once per distinct instruction and micro-op
+contents; ``strict`` mode adds the rules of the FPGA designs (section 5). Where VTA's reference
+simulator (``sim_driver.cc``) defines a behaviour, this one has the same, counters included.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -32,10 +35,15 @@ from vtac.runtime.isa import (
     format_instruction,
     split_uops,
 )
+from vtac.runtime.sim_gemm import GemmPlan
 from vtac.runtime.timing import QUEUE_DEPTH, module_of
 
 #: Micro-ops the Chisel design holds; strict mode keeps programs within it.
 STRICT_UOP_DEPTH = 2048
+#: Most steps (iter_out * iter_in * micro-ops) one GEMM or ALU instruction may have here.
+MAX_STEPS = 1 << 25
+#: Distinct GEMM/ALU plans a simulator keeps.
+PLAN_CACHE_SIZE = 256
 MODULES = ("load", "compute", "store")
 NEIGHBOURS = {"load": (None, "compute"), "compute": ("load", "store"), "store": ("compute", None)}
 COUNTERS = (
@@ -47,6 +55,8 @@ COUNTERS = (
     "gemm_counter",
     "alu_counter",
 )
+
+Index = slice | np.ndarray
 
 
 class SimError(Exception):
@@ -72,6 +82,38 @@ class _Fault(Exception):
     """An error inside one instruction; the simulator adds the instruction."""
 
 
+@dataclass(frozen=True)
+class _Entries:
+    """Distinct buffer entries an instruction touches (a slice when contiguous) and the largest."""
+
+    index: Index
+    top: int
+
+
+@dataclass
+class _LoopPlan:
+    """What a GEMM or ALU instruction does, independent of SRAM contents."""
+
+    steps: int
+    hazard: str | None  # strict: a micro-op writing what one of the two before it wrote
+    dst: _Entries  # accumulator entries written
+    src: _Entries | None  # entries read: input (GEMM) or accumulator (ALU, tensor operand)
+    wgt: _Entries | None  # weight entries read (GEMM)
+    gemm: GemmPlan | None = None
+    # ALU: the steps as chunks that can run at once, (dst, src or None with an immediate);
+    # only when the indices are in bounds
+    runs: list[tuple[Index, Index | None]] = field(default_factory=list)
+
+
+class _LoadTarget(NamedTuple):
+    """Where a LOAD of one memory type writes, and the counter it adds to."""
+
+    buffer: np.ndarray
+    name: str
+    depth: int
+    counter: str
+
+
 @dataclass
 class _Shared:
     """Race bookkeeping of an SRAM buffer shared between two modules: per entry, the sequence
@@ -84,7 +126,8 @@ class _Shared:
 
 
 class Simulator:
-    """SRAM state and execution of a program on one hardware configuration."""
+    """SRAM state (``inp``, ``wgt``, ``acc``, ``uop``) and execution of programs on one
+    hardware configuration; ``dram`` is the arena, starting at physical byte address ``base``."""
 
     def __init__(
         self, config: VTAConfig, dram: np.ndarray, *, base: int = 0, strict: bool = False
@@ -100,33 +143,46 @@ class Simulator:
         self.wgt = np.zeros((c.wgt_depth, c.block_out, c.block_in), dtype=np.int8)
         self.acc = np.zeros((c.acc_depth, c.batch, c.block_out), dtype=np.int32)
         self.uop = np.zeros(c.uop_depth, dtype=np.uint32)
-        # float32 mirrors of inp and wgt for exact BLAS products (kept in step by LOADs)
-        self._inp_f32 = np.zeros(self.inp.shape, dtype=np.float32)
-        self._wgt_f32 = np.zeros(self.wgt.shape, dtype=np.float32)
+        # float32 mirrors of inp and of wgt transposed for exact BLAS products (kept in step by
+        # LOADs), each with an extra zero entry at the end (see sim_gemm)
+        self._inp_f32 = np.zeros((c.inp_depth + 1, c.batch, c.block_in), dtype=np.float32)
+        self._wgt_t_f32 = np.zeros((c.wgt_depth + 1, c.block_in, c.block_out), dtype=np.float32)
         # strict: whether an accumulator entry was last written by GEMM/ALU (not LOAD ACC)
         self.acc_computed = np.zeros(c.acc_depth, dtype=bool)
-        self.shared = {
-            "inp": _Shared("load", "compute", *self._zeros(c.inp_depth)),
-            "wgt": _Shared("load", "compute", *self._zeros(c.wgt_depth)),
-            "acc": _Shared("compute", "store", *self._zeros(c.acc_depth)),
+        self._plans: dict[tuple, _LoopPlan] = {}
+        self._loads = {
+            MemType.INP: _LoadTarget(self.inp, "input", c.inp_depth, "inp_load_nbytes"),
+            MemType.WGT: _LoadTarget(self.wgt, "weight", c.wgt_depth, "wgt_load_nbytes"),
+            MemType.ACC: _LoadTarget(self.acc, "accumulator", c.acc_depth, "acc_load_nbytes"),
+            MemType.ACC_8BIT: _LoadTarget(self.acc, "accumulator", c.acc_depth, "acc_load_nbytes"),
+            MemType.UOP: _LoadTarget(self.uop, "micro-op", c.uop_depth, "uop_load_nbytes"),
         }
+        self._elem_bytes = {kind: elem_bytes(c, kind) for kind in self._loads}
+        # bytes counted per element: sim_driver.cc counts ACC_8BIT loads in accumulator
+        # elements (4 bytes a lane)
+        self._counted_bytes = self._elem_bytes | {MemType.ACC_8BIT: c.acc_elem_bytes}
         self.stats = SimStats()
-
-    @staticmethod
-    def _zeros(depth: int) -> tuple[np.ndarray, np.ndarray]:
-        return np.zeros(depth, dtype=np.int64), np.zeros(depth, dtype=np.int64)
 
     # ------------------------------------------------------------ scheduling
 
     def run(self, insns: list[Instruction]) -> SimStats:
-        """Execute ``insns``; raises :class:`SimError` on any program error."""
+        """Execute ``insns`` (SRAM keeps its contents from before); raises :class:`SimError` on
+        any program error."""
+        c = self.config
         self.insns = insns
-        self._inp_f32[:] = self.inp
-        self._wgt_f32[:] = self.wgt
+        self.stats = SimStats()
+        self.shared = {
+            "inp": _Shared("load", "compute", *_zeros(c.inp_depth)),
+            "wgt": _Shared("load", "compute", *_zeros(c.wgt_depth)),
+            "acc": _Shared("compute", "store", *_zeros(c.acc_depth)),
+        }
+        self._inp_f32[:-1] = self.inp
+        self._wgt_t_f32[:-1] = self.wgt.transpose(0, 2, 1)
         programs = {m: [i for i, insn in enumerate(insns) if module_of(insn) == m] for m in MODULES}
         self.programs = programs
         cursor = dict.fromkeys(MODULES, 0)
-        queues: dict[tuple[str, str], deque[dict[str, int]]] = {
+        # a token: the pusher's vector clock and the pusher's instruction index
+        queues: dict[tuple[str, str], deque[tuple[dict[str, int], int]]] = {
             (a, b): deque() for a in MODULES for b in MODULES if b in NEIGHBOURS[a]
         }
         self.clock = {m: dict.fromkeys(MODULES, 0) for m in MODULES}
@@ -152,18 +208,18 @@ class Simulator:
                             index,
                             insn,
                         )
+                    mine = self.clock[module]
                     for q in pops:
-                        token = queues[q].popleft()
-                        mine = self.clock[module]
+                        token, _ = queues[q].popleft()
                         for m in MODULES:
                             mine[m] = max(mine[m], token[m])
-                    self.clock[module][module] += 1
+                    mine[module] += 1
                     try:
                         self._execute(module, insn)
                     except _Fault as fault:
                         raise SimError(str(fault), index, insn) from None
                     for q in pushes:
-                        queues[q].append(dict(self.clock[module]))
+                        queues[q].append((dict(mine), index))
                     cursor[module] += 1
                     self.stats.executed += 1
                     self.stats.by_opcode[insn.mnemonic] = (
@@ -194,10 +250,14 @@ class Simulator:
                 last_executed,
                 insns[last_executed],
             )
-        for module in MODULES:
-            balance = [f"{a}->{b}" for (a, b), q in queues.items() if a == module and q]
-            if balance:
-                raise SimError(f"tokens left unconsumed in {', '.join(balance)} at the end")
+        for (a, b), queue in queues.items():
+            if queue:
+                pusher = queue[0][1]
+                raise SimError(
+                    f"its {a}->{b} token is never popped ({len(queue)} left at the end)",
+                    pusher,
+                    insns[pusher],
+                )
         return self.stats
 
     def _queues_of(
@@ -246,19 +306,25 @@ class Simulator:
         elif isinstance(insn, Alu):
             self._alu(insn)
 
-    def _dram_rows(self, insn: Load | Store, elem_bytes: int) -> np.ndarray:
-        """Byte offsets into the arena of every element the transfer touches, [y, x, byte]."""
-        rows = insn.dram_base + np.arange(insn.y_size, dtype=np.int64) * insn.x_stride
-        elems = rows[:, None] + np.arange(insn.x_size, dtype=np.int64)[None, :]
-        first = int(elems.min()) * elem_bytes - self.base
-        last = (int(elems.max()) + 1) * elem_bytes - self.base
-        if first < 0 or last > self.dram.size:
+    def _dram_view(self, insn: Load | Store, size: int) -> np.ndarray:
+        """The arena bytes a transfer touches, as a [y_size, x_size * size] view (rows may
+        overlap when x_stride < x_size)."""
+        start = insn.dram_base * size - self.base
+        stop = (insn.dram_base + (insn.y_size - 1) * insn.x_stride + insn.x_size) * size - self.base
+        if insn.y_size and (start < 0 or stop > self.dram.size):
             raise _Fault(
-                f"DRAM access [{first + self.base:#x}, {last + self.base:#x}) is outside the "
+                f"DRAM access [{start + self.base:#x}, {stop + self.base:#x}) is outside the "
                 f"arena [{self.base:#x}, {self.base + self.dram.size:#x})"
             )
-        offsets = elems * elem_bytes - self.base
-        return offsets[:, :, None] + np.arange(elem_bytes, dtype=np.int64)
+        width = insn.x_size * size
+        if insn.y_size <= 1 or insn.x_stride == insn.x_size:
+            return self.dram[max(start, 0) :][: insn.y_size * width].reshape(insn.y_size, width)
+        step = self.dram.strides[0]
+        return np.lib.stride_tricks.as_strided(
+            self.dram[start:],
+            shape=(insn.y_size, width),
+            strides=(insn.x_stride * size * step, step),
+        )
 
     def _sram_check(self, name: str, start: int, count: int, depth: int) -> None:
         if start + count > depth:
@@ -267,138 +333,182 @@ class Simulator:
             )
 
     def _load(self, module: str, insn: Load) -> None:
-        if insn.memory_type not in MemType._value2member_map_ or insn.memory_type == MemType.OUT:
+        if insn.memory_type not in MemType._value2member_map_:
             raise _Fault(f"LOAD of unknown memory type {insn.memory_type}")
-        kind = MemType(insn.memory_type)
-        if insn.x_size == 0:
+        if insn.x_size == 0:  # a no-op of any memory type, as in sim_driver.cc
             return
+        kind = MemType(insn.memory_type)
+        if kind == MemType.OUT:
+            raise _Fault("LOAD of memory type OUT: the output buffer can only be stored")
         padded = insn.y_pad_0 or insn.y_pad_1 or insn.x_pad_0 or insn.x_pad_1
         if self.strict and kind in (MemType.WGT, MemType.UOP) and padded:
             raise _Fault(f"strict: padding on a {kind.name} load is not supported by the FPGA")
-        size = elem_bytes(self.config, kind)
+        buffer, name, depth, counter = self._loads[kind]
+        size = self._elem_bytes[kind]
         width = insn.x_pad_0 + insn.x_size + insn.x_pad_1
         height = insn.y_pad_0 + insn.y_size + insn.y_pad_1
-        buffer, name, depth = {
-            MemType.INP: (self.inp, "input", self.config.inp_depth),
-            MemType.WGT: (self.wgt, "weight", self.config.wgt_depth),
-            MemType.ACC: (self.acc, "accumulator", self.config.acc_depth),
-            MemType.ACC_8BIT: (self.acc, "accumulator", self.config.acc_depth),
-            MemType.UOP: (self.uop, "micro-op", self.config.uop_depth),
-        }[kind]
         if self.strict and kind == MemType.UOP:
             depth = min(depth, STRICT_UOP_DEPTH)
         self._sram_check(name, insn.sram_base, width * height, depth)
-        raw = self.dram[self._dram_rows(insn, size)]  # [y, x, bytes]
+        raw = self._dram_view(insn, size)  # [y, x * size] bytes
+        shape = (insn.y_size, insn.x_size, *buffer.shape[1:])
         if kind == MemType.UOP:
-            data = raw.reshape(insn.y_size, insn.x_size, 4).copy().view("<u4")[..., 0]
+            data = np.ascontiguousarray(raw).view("<u4").reshape(shape)
         elif kind == MemType.ACC:
-            data = raw.copy().view("<i4").reshape(insn.y_size, insn.x_size, *buffer.shape[1:])
-        else:
-            data = raw.view(np.int8).reshape(insn.y_size, insn.x_size, *buffer.shape[1:])
-        rect = np.zeros((height, width, *buffer.shape[1:]), dtype=buffer.dtype)
-        rect[
-            insn.y_pad_0 : insn.y_pad_0 + insn.y_size, insn.x_pad_0 : insn.x_pad_0 + insn.x_size
-        ] = data
-        entries = np.arange(insn.sram_base, insn.sram_base + width * height)
-        buffer_key = {MemType.INP: "inp", MemType.WGT: "wgt"}.get(kind)
-        if kind in (MemType.ACC, MemType.ACC_8BIT):
-            self._write("acc", "compute", entries)
-            self.acc_computed[entries] = False
-        elif buffer_key:
-            self._write(buffer_key, module, entries)
+            data = np.ascontiguousarray(raw).view("<i4").reshape(shape)
+        else:  # INP, WGT, and ACC_8BIT (sign-extended on assignment)
+            data = raw.view(np.int8).reshape(shape)
         written = slice(insn.sram_base, insn.sram_base + width * height)
-        buffer[written] = rect.reshape(-1, *buffer.shape[1:])
+        if kind in (MemType.ACC, MemType.ACC_8BIT):
+            self._write("acc", module, written)
+            self.acc_computed[written] = False
+        elif kind in (MemType.INP, MemType.WGT):
+            self._write(kind.name.lower(), module, written)
+        if padded:
+            rect = np.zeros((height, width, *buffer.shape[1:]), dtype=buffer.dtype)
+            rect[
+                insn.y_pad_0 : insn.y_pad_0 + insn.y_size,
+                insn.x_pad_0 : insn.x_pad_0 + insn.x_size,
+            ] = data
+            buffer[written] = rect.reshape(-1, *buffer.shape[1:])
+        else:
+            buffer[written] = data.reshape(-1, *buffer.shape[1:])
         if kind == MemType.INP:
             self._inp_f32[written] = buffer[written]
         elif kind == MemType.WGT:
-            self._wgt_f32[written] = buffer[written]
-        counter = {
-            MemType.INP: "inp_load_nbytes",
-            MemType.WGT: "wgt_load_nbytes",
-            MemType.ACC: "acc_load_nbytes",
-            MemType.ACC_8BIT: "acc_load_nbytes",
-            MemType.UOP: "uop_load_nbytes",
-        }[kind]
-        self.stats.counters[counter] += insn.x_size * insn.y_size * size
+            self._wgt_t_f32[written] = buffer[written].transpose(0, 2, 1)
+        self.stats.counters[counter] += insn.x_size * insn.y_size * self._counted_bytes[kind]
 
     def _store(self, insn: Store) -> None:
+        if insn.memory_type not in MemType._value2member_map_:
+            raise _Fault(f"STORE of unknown memory type {insn.memory_type}")
+        if insn.x_size == 0:  # a no-op of any memory type (VTA's runtime emits them as UOP)
+            return
         if insn.memory_type != MemType.OUT:
             raise _Fault(f"STORE supports only memory type OUT (4), got {insn.memory_type}")
         if insn.y_pad_0 or insn.y_pad_1 or insn.x_pad_0 or insn.x_pad_1:
             raise _Fault("a STORE may not be padded")
-        if insn.x_size == 0:
-            return
         count = insn.x_size * insn.y_size
         self._sram_check("accumulator", insn.sram_base, count, self.config.acc_depth)
-        entries = np.arange(insn.sram_base, insn.sram_base + count)
+        entries = slice(insn.sram_base, insn.sram_base + count)
         if self.strict and not self.acc_computed[entries].all():
-            bad = int(entries[~self.acc_computed[entries]][0])
+            bad = insn.sram_base + int(np.argmin(self.acc_computed[entries]))
             raise _Fault(
                 f"strict: accumulator entry {bad} is stored but was last written by a LOAD "
                 f"(or never), not by GEMM or ALU"
             )
         self._read("acc", "store", entries)
-        elem_bytes = self.config.out_elem_bytes
-        offsets = self._dram_rows(insn, elem_bytes)
-        values = self.acc[entries].astype(np.int8)  # keep the low 8 bits
-        self.dram[offsets] = values.view(np.uint8).reshape(offsets.shape)
-        self.stats.counters["out_store_nbytes"] += count * elem_bytes
+        out_bytes = self.config.out_elem_bytes
+        target = self._dram_view(insn, out_bytes)
+        values = self.acc[entries].astype(np.int8).view(np.uint8)  # keep the low 8 bits
+        values = values.reshape(target.shape)
+        if insn.y_size > 1 and insn.x_stride < insn.x_size:  # overlapping rows: later ones win
+            for row in range(insn.y_size):
+                target[row] = values[row]
+        else:
+            target[...] = values
+        self.stats.counters["out_store_nbytes"] += count * out_bytes
 
-    def _iterations(self, insn: Gemm | Alu) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """dst, src, wgt indices of every step, in execution order (i, j, u)."""
+    def _plan(self, insn: Gemm | Alu) -> _LoopPlan | None:
+        """The plan of a GEMM or ALU (None if it has no step), from the cache when it can."""
         if insn.uop_end <= insn.uop_bgn or insn.iter_out == 0 or insn.iter_in == 0:
             return None
-        depth = (
-            min(self.config.uop_depth, STRICT_UOP_DEPTH) if self.strict else self.config.uop_depth
-        )
+        depth = self.config.uop_depth
+        if self.strict:
+            depth = min(depth, STRICT_UOP_DEPTH)
         if insn.uop_end > depth:
             raise _Fault(f"micro-ops [{insn.uop_bgn}, {insn.uop_end}) exceed the buffer's {depth}")
-        dst, src, wgt = split_uops(self.uop[insn.uop_bgn : insn.uop_end], self.config)
+        steps = insn.iter_out * insn.iter_in * (insn.uop_end - insn.uop_bgn)
+        if steps > MAX_STEPS:
+            raise _Fault(
+                f"{steps} steps (iter_out * iter_in * micro-ops) are more than this simulator "
+                f"executes in one instruction ({MAX_STEPS})"
+            )
+        words = self.uop[insn.uop_bgn : insn.uop_end]
+        gemm = isinstance(insn, Gemm)
+        key = (
+            gemm,
+            insn.reset_reg if gemm else insn.use_imm,
+            insn.iter_out,
+            insn.iter_in,
+            insn.dst_factor_out,
+            insn.dst_factor_in,
+            insn.src_factor_out,
+            insn.src_factor_in,
+            insn.wgt_factor_out if gemm else 0,
+            insn.wgt_factor_in if gemm else 0,
+            words.tobytes(),
+        )
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._new_plan(insn, words)
+            if len(self._plans) >= PLAN_CACHE_SIZE:
+                del self._plans[next(iter(self._plans))]
+            self._plans[key] = plan
+        return plan
+
+    def _new_plan(self, insn: Gemm | Alu, words: np.ndarray) -> _LoopPlan:
+        uop_dst, uop_src, uop_wgt = split_uops(words, self.config)
         i = np.arange(insn.iter_out, dtype=np.int64)[:, None, None]
         j = np.arange(insn.iter_in, dtype=np.int64)[None, :, None]
-        dst_all = (dst + i * insn.dst_factor_out + j * insn.dst_factor_in).reshape(-1)
-        src_all = (src + i * insn.src_factor_out + j * insn.src_factor_in).reshape(-1)
-        wgt_factor_out = getattr(insn, "wgt_factor_out", 0)
-        wgt_factor_in = getattr(insn, "wgt_factor_in", 0)
-        wgt_all = (wgt + i * wgt_factor_out + j * wgt_factor_in).reshape(-1)
-        if self.strict:
-            repeat = np.nonzero(dst_all[1:] == dst_all[:-1])[0]
-            repeat2 = np.nonzero(dst_all[2:] == dst_all[:-2])[0]
-            if repeat.size or repeat2.size:
-                step = min([int(r) + 1 for r in repeat[:1]] + [int(r) + 2 for r in repeat2[:1]])
-                raise _Fault(
-                    f"strict: step {step} writes accumulator entry {int(dst_all[step])}, which one "
-                    f"of the two steps before it wrote (the pipeline has no bypass)"
+        dst = (uop_dst + i * insn.dst_factor_out + j * insn.dst_factor_in).reshape(-1)
+        src = (uop_src + i * insn.src_factor_out + j * insn.src_factor_in).reshape(-1)
+        plan = _LoopPlan(dst.size, _hazard(dst), _entries(dst), None, None)
+        if isinstance(insn, Gemm):
+            if insn.reset_reg:
+                return plan
+            wgt = (uop_wgt + i * insn.wgt_factor_out + j * insn.wgt_factor_in).reshape(-1)
+            plan.src, plan.wgt = _entries(src), _entries(wgt)
+            c = self.config
+            if (
+                plan.dst.top < c.acc_depth
+                and plan.src.top < c.inp_depth
+                and plan.wgt.top < c.wgt_depth
+            ):
+                plan.gemm = GemmPlan(
+                    insn, uop_dst, uop_src, uop_wgt, c.block_in, c.inp_depth, c.wgt_depth
                 )
-        return dst_all, src_all, wgt_all
+            return plan
+        depth = self.config.acc_depth
+        if insn.use_imm:
+            if plan.dst.top < depth:
+                plan.runs = [(_index(dst[a:b]), None) for a, b in _independent_runs(dst, None)]
+            return plan
+        plan.src = _entries(src)
+        if plan.dst.top < depth and plan.src.top < depth:
+            plan.runs = [
+                (_index(dst[a:b]), _index(src[a:b])) for a, b in _independent_runs(dst, src)
+            ]
+        return plan
 
-    def _bounds(self, name: str, index: np.ndarray, depth: int) -> None:
-        top = int(index.max())
+    def _bounds(self, name: str, top: int, depth: int) -> None:
         if top >= depth:
             raise _Fault(f"{name} index {top} is outside the buffer (depth {depth})")
 
     def _gemm(self, insn: Gemm) -> None:
-        steps = self._iterations(insn)
-        if steps is None:
+        plan = self._plan(insn)
+        if plan is None:
             return
-        dst, src, wgt = steps
-        depth = self.config.acc_depth
-        self._bounds("accumulator", dst, depth)
+        if self.strict and plan.hazard:
+            raise _Fault(plan.hazard)
+        self._bounds("accumulator", plan.dst.top, self.config.acc_depth)
+        dst = plan.dst.index
         if insn.reset_reg:
             self._write("acc", "compute", dst)
             self.acc[dst] = 0
             self.acc_computed[dst] = True
             return
-        self._bounds("input", src, self.config.inp_depth)
-        self._bounds("weight", wgt, self.config.wgt_depth)
-        self._read("inp", "compute", src)
-        self._read("wgt", "compute", wgt)
+        assert plan.src is not None and plan.wgt is not None
+        self._bounds("input", plan.src.top, self.config.inp_depth)
+        self._bounds("weight", plan.wgt.top, self.config.wgt_depth)
+        assert plan.gemm is not None  # built whenever the indices are in bounds
+        self._read("inp", "compute", plan.src.index)
+        self._read("wgt", "compute", plan.wgt.index)
         self._write("acc", "compute", dst)
-        uops = split_uops(self.uop[insn.uop_bgn : insn.uop_end], self.config)
-        targets, sums = _gemm_sums(insn, *uops, self._inp_f32, self._wgt_f32)
-        self.acc[targets] = (self.acc[targets].astype(np.int64) + sums).astype(np.int32)
-        self.acc_computed[targets] = True
-        self.stats.counters["gemm_counter"] += int(dst.size)
+        sums, targets = plan.gemm.sums(self._inp_f32, self._wgt_t_f32), plan.gemm.targets
+        self.acc[targets] = (self.acc[targets] + sums).astype(np.int32)  # int64: wraps exactly
+        self.acc_computed[dst] = True
+        self.stats.counters["gemm_counter"] += plan.steps
 
     def _alu(self, insn: Alu) -> None:
         if insn.alu_opcode not in AluOp._value2member_map_:
@@ -408,170 +518,143 @@ class Simulator:
             raise _Fault("strict: ALU MUL exists only in the functional simulator")
         if self.strict and op == AluOp.SHR and insn.use_imm and not -16 <= insn.imm <= 15:
             raise _Fault(f"strict: SHR immediate {insn.imm} is outside [-16, 15]")
-        steps = self._iterations(insn)
-        if steps is None:
+        plan = self._plan(insn)
+        if plan is None:
             return
-        dst, src, _ = steps
+        if self.strict and plan.hazard:
+            raise _Fault(plan.hazard)
         depth = self.config.acc_depth
-        self._bounds("accumulator (dst)", dst, depth)
-        if not insn.use_imm:
-            self._bounds("accumulator (src)", src, depth)
-        self._write("acc", "compute", dst)
+        self._bounds("accumulator (dst)", plan.dst.top, depth)
+        if plan.src is not None:
+            self._bounds("accumulator (src)", plan.src.top, depth)
+        self._write("acc", "compute", plan.dst.index)
         acc = self.acc
-        if insn.use_imm:
-            operand = np.int64(insn.imm)
-            if np.bincount(dst).max() == 1:
-                acc[dst] = _alu(op, acc[dst].astype(np.int64), operand)
-            else:
-                for start, stop in _distinct_runs(dst):
-                    d = dst[start:stop]
-                    acc[d] = _alu(op, acc[d].astype(np.int64), operand)
-        else:
-            for start, stop in _independent_runs(dst, src):
-                d, s = dst[start:stop], src[start:stop]
-                acc[d] = _alu(op, acc[d].astype(np.int64), acc[s].astype(np.int64))
-        self.acc_computed[dst] = True
-        self.stats.counters["alu_counter"] += int(dst.size)
+        for d, s in plan.runs:
+            acc[d] = _alu(op, acc[d], np.int32(insn.imm) if s is None else acc[s])
+        self.acc_computed[plan.dst.index] = True
+        self.stats.counters["alu_counter"] += plan.steps
 
     # ------------------------------------------------------------------ races
 
-    def _clock_of(self, module: str, other: str) -> int:
-        return self.clock[module][other]
-
-    def _race(self, kind: str, buffer: str, module: str, other: str, seq: int) -> _Fault:
+    def _race(self, kind: str, buffer: str, other: str, seq: int) -> _Fault:
         index = self.programs[other][seq - 1]
         return _Fault(
             f"race: {kind} on the {buffer} buffer with {other} instruction {index} "
             f"({format_instruction(self.insns[index])}), which no token orders before it"
         )
 
-    def _write(self, buffer: str, module: str, entries: np.ndarray) -> None:
+    def _write(self, buffer: str, module: str, entries: Index) -> None:
         shared = self.shared[buffer]
-        if entries.size == 0:
-            return
-        if module == shared.writer:
-            last = int(shared.last_read[entries].max())
-            if last > self._clock_of(module, shared.reader):
-                raise self._race("write after read", buffer, module, shared.reader, last)
-            shared.last_write[entries] = self.clock[module][module]
+        last = int(shared.last_read[entries].max(initial=0))
+        if last > self.clock[module][shared.reader]:
+            raise self._race("write after read", buffer, shared.reader, last)
+        shared.last_write[entries] = self.clock[module][module]
 
-    def _read(self, buffer: str, module: str, entries: np.ndarray) -> None:
+    def _read(self, buffer: str, module: str, entries: Index) -> None:
         shared = self.shared[buffer]
-        if entries.size == 0:
-            return
-        last = int(shared.last_write[entries].max())
-        if last > self._clock_of(module, shared.writer):
-            raise self._race("read after write", buffer, module, shared.writer, last)
+        last = int(shared.last_write[entries].max(initial=0))
+        if last > self.clock[module][shared.writer]:
+            raise self._race("read after write", buffer, shared.writer, last)
         shared.last_read[entries] = self.clock[module][module]
 
 
-def _gemm_sums(
-    insn: Gemm,
-    uop_dst: np.ndarray,
-    uop_src: np.ndarray,
-    uop_wgt: np.ndarray,
-    inp: np.ndarray,
-    wgt: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The accumulator entries a GEMM updates and what it adds to each, exactly (int64).
+def _zeros(depth: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.zeros(depth, dtype=np.int64), np.zeros(depth, dtype=np.int64)
 
-    The steps form a grid (iter_out, iter_in, micro-op). Micro-ops are grouped by weight entry,
-    so for every (i, j) each group is one matrix product against a single weight block; all the
-    products run as one batched float32 matmul over float32 copies of the buffers, which is
-    exact (a block's sum of int8 products is below 2^14 * 1024 < 2^24). Loops whose destination
-    factor is zero are summed away in float64 (exact below 2^53) before the scatter, so a
-    reduction loop in iter_out costs no duplicate handling.
-    """
-    io, ii = insn.iter_out, insn.iter_in
-    batch, block_in = inp.shape[1], inp.shape[2]
-    block_out = wgt.shape[1]
-    perm = np.argsort(uop_wgt, kind="stable")
-    uop_dst, uop_src, uop_wgt = uop_dst[perm], uop_src[perm], uop_wgt[perm]
-    starts = np.concatenate(([0], np.flatnonzero(uop_wgt[1:] != uop_wgt[:-1]) + 1))
-    counts = np.diff(np.append(starts, uop_wgt.size))
-    i = np.arange(io, dtype=np.int64)[:, None, None]
-    j = np.arange(ii, dtype=np.int64)[None, :, None]
-    src = uop_src + i * insn.src_factor_out + j * insn.src_factor_in  # [io, ii, nu]
-    group_wgt = uop_wgt[starts] + i * insn.wgt_factor_out + j * insn.wgt_factor_in  # [io, ii, g]
-    x = np.take(inp, src, axis=0)  # [io, ii, nu, batch, block_in]
-    w = np.take(wgt, group_wgt, axis=0)  # [io, ii, g, block_out, block_in]
-    if (counts == counts[0]).all():
-        stacked = x.reshape(io * ii * starts.size, counts[0] * batch, block_in)
-        weights = w.reshape(-1, block_out, block_in).transpose(0, 2, 1)
-        products = np.matmul(stacked, weights).reshape(io, ii, uop_wgt.size, batch, block_out)
-    else:
-        products = np.empty((io, ii, uop_wgt.size, batch, block_out), dtype=np.float32)
-        for g, (lo, count) in enumerate(zip(starts, counts, strict=True)):
-            rows = x[:, :, lo : lo + count].reshape(io * ii, count * batch, block_in)
-            part = np.matmul(
-                rows, w[:, :, g].reshape(io * ii, block_out, block_in).transpose(0, 2, 1)
-            )
-            products[:, :, lo : lo + count] = part.reshape(io, ii, count, batch, block_out)
-    dst = np.broadcast_to(
-        uop_dst + i * insn.dst_factor_out + j * insn.dst_factor_in, products.shape[:3]
+
+def _index(values: np.ndarray) -> Index:
+    """``values`` as a slice when they are consecutive ascending integers."""
+    consecutive = values.size and values[-1] - values[0] == values.size - 1
+    if consecutive and (np.diff(values) == 1).all():
+        return slice(int(values[0]), int(values[-1]) + 1)
+    return values
+
+
+def _entries(values: np.ndarray) -> _Entries:
+    distinct = np.unique(values)
+    return _Entries(_index(distinct), int(distinct[-1]))
+
+
+def _hazard(dst: np.ndarray) -> str | None:
+    """Strict mode: the first step that writes an accumulator entry one of the two steps before
+    it wrote (the FPGA pipeline has no bypass)."""
+    repeat = np.flatnonzero(dst[1:] == dst[:-1])
+    repeat2 = np.flatnonzero(dst[2:] == dst[:-2])
+    if not (repeat.size or repeat2.size):
+        return None
+    step = min([int(r) + 1 for r in repeat[:1]] + [int(r) + 2 for r in repeat2[:1]])
+    return (
+        f"strict: step {step} writes accumulator entry {int(dst[step])}, which one of the two "
+        f"steps before it wrote (the pipeline has no bypass)"
     )
-    if insn.dst_factor_out == 0 and io > 1:
-        products, dst = products.sum(axis=0, keepdims=True, dtype=np.float64), dst[:1]
-    if insn.dst_factor_in == 0 and ii > 1:
-        products, dst = products.sum(axis=1, keepdims=True, dtype=np.float64), dst[:, :1]
-    dst = dst.reshape(-1)
-    products = products.reshape(dst.size, batch, block_out)
-    targets, inverse = np.unique(dst, return_inverse=True)
-    if targets.size == dst.size:
-        return dst, products.astype(np.int64)
-    sums = np.zeros((targets.size, batch * block_out))
-    for lane in range(batch * block_out):
-        sums[:, lane] = np.bincount(inverse, weights=products.reshape(dst.size, -1)[:, lane])
-    return targets, sums.astype(np.int64).reshape(targets.size, batch, block_out)
 
 
-def _alu(op: AluOp, a: np.ndarray, b: np.ndarray | np.int64) -> np.ndarray:
-    """One ALU operation on int64 copies of int32 lanes, wrapped back to int32.
+def _alu(op: AluOp, a: np.ndarray, b: np.ndarray | np.int32) -> np.ndarray:
+    """One ALU operation on int32 lanes, wrapping like sim_driver.cc's int32 arithmetic.
 
-    SHR by a negative amount shifts left (vta-isa.md section 3). Shift amounts of 32 or more,
-    undefined in C, saturate: a right shift keeps only the sign, a left shift gives zero.
+    SHR by a negative amount shifts left (vta-isa.md section 3). C leaves shifts by 32 or more
+    undefined; sim_driver.cc built for x86-64 shifts by the amount modulo 32 (the shift
+    instructions mask it, checked with g++ 12 at -O2 and -O3), and so does this simulator.
     """
     if op == AluOp.MIN:
-        result = np.minimum(a, b)
-    elif op == AluOp.MAX:
-        result = np.maximum(a, b)
-    elif op == AluOp.ADD:
-        result = a + b
-    elif op == AluOp.MUL:
-        result = a * b
-    else:
-        b = np.broadcast_to(b, a.shape)
-        right = np.right_shift(a, np.clip(b, 0, 31))
-        left = np.where(-b >= 32, 0, np.left_shift(a, np.clip(-b, 0, 31)))
-        result = np.where(b >= 0, right, left)
-    return result.astype(np.int32)
-
-
-def _distinct_runs(dst: np.ndarray) -> list[tuple[int, int]]:
-    """Consecutive chunks of steps whose destinations are pairwise distinct."""
-    return _independent_runs(dst, None)
+        return np.minimum(a, b)
+    if op == AluOp.MAX:
+        return np.maximum(a, b)
+    if op == AluOp.ADD:
+        return a + b  # numpy array arithmetic wraps
+    if op == AluOp.MUL:
+        return a * b
+    wide, amount = a.astype(np.int64), np.broadcast_to(b, a.shape)
+    return np.where(amount >= 0, wide >> (amount & 31), wide << (-amount & 31)).astype(np.int32)
 
 
 def _independent_runs(dst: np.ndarray, src: np.ndarray | None) -> list[tuple[int, int]]:
-    """Consecutive chunks of steps that can run at once without changing sequential semantics:
-    no destination repeats within a chunk, and no step reads an entry an earlier step of the
-    same chunk wrote (reading its own destination is fine)."""
+    """Consecutive chunks of steps that can run at once with the effect of running them one by
+    one: within a chunk, no step writes or reads an entry an earlier step of the chunk wrote
+    (a chunk reads all its operands before it writes, so reading what a later step writes is
+    fine). ``src`` is None when the steps read only their destination."""
     n = dst.size
-    written = np.unique(dst)
-    if written.size == n and (src is None or not np.isin(src, written).any() or (src == dst).all()):
-        return [(0, n)]
+    steps = np.arange(n)
+    if np.bincount(dst).max() == 1:  # distinct destinations: only reads can conflict
+        if src is None:
+            return [(0, n)]
+        writer = np.full(int(max(dst.max(), src.max())) + 1, n)
+        writer[dst] = steps
+        if (writer[src] >= steps).all():
+            return [(0, n)]
+    conflict = _last_write_before(dst, [dst] if src is None else [dst, src])
     runs = []
     start = 0
-    seen: set[int] = set()
-    for t in range(n):
-        d = int(dst[t])
-        s = int(src[t]) if src is not None else d
-        if d in seen or (s != d and s in seen):
-            runs.append((start, t))
-            start, seen = t, set()
-        seen.add(d)
-    runs.append((start, n))
+    while start < n:  # the chunk ends at the first step conflicting with one inside it
+        stop, low, width = n, start + 1, 64
+        while low < n:  # look in growing windows: the cost follows the chunk's length
+            high = min(n, low + width)
+            hits = np.flatnonzero(conflict[low:high] >= start)
+            if hits.size:
+                stop = low + int(hits[0])
+                break
+            low, width = high, 2 * width
+        runs.append((start, stop))
+        start = stop
     return runs
+
+
+def _last_write_before(dst: np.ndarray, queries: list[np.ndarray]) -> np.ndarray:
+    """For every step t, the last step before t that wrote an entry step t queries (``queries``
+    gives one entry per step and query kind), or a negative number if there is none."""
+    n = dst.size
+    steps = np.arange(n)
+    values = np.concatenate([dst, *queries])
+    times = np.tile(steps, 1 + len(queries))
+    is_write = np.repeat(np.arange(1 + len(queries)) == 0, n)
+    order = np.lexsort((is_write, times, values))  # by entry, then time, queries before writes
+    ordered = values[order]
+    segment = np.cumsum(np.diff(ordered, prepend=ordered[0] - 1) != 0)
+    floor = segment * (n + 1)
+    key = floor + np.where(is_write[order], times[order] + 1, 0)
+    last = np.empty(values.size, dtype=np.int64)
+    last[order] = np.maximum.accumulate(key) - floor - 1  # < 0: no write to that entry before
+    return last[n:].reshape(len(queries), n).max(axis=0)
 
 
 def simulate(

@@ -6,8 +6,6 @@ import itertools
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from vta_builder import Arena
 
 from vtac.runtime.config import VTAConfig
@@ -83,14 +81,46 @@ def test_blocked_gemm_matches_numpy(config: VTAConfig) -> None:
     assert stats.executed == len(insns)
 
 
+def sram_view(sim: Simulator, kind: MemType) -> np.ndarray:
+    return {
+        MemType.INP: sim.inp,
+        MemType.WGT: sim.wgt,
+        MemType.ACC: sim.acc,
+        MemType.ACC_8BIT: sim.acc,
+        MemType.UOP: sim.uop,
+    }[kind]
+
+
+def as_entries(raw: np.ndarray, kind: MemType) -> np.ndarray:
+    """DRAM bytes [..., element bytes] as SRAM entries of ``kind`` (default configuration)."""
+    lead = raw.shape[:-1]
+    if kind == MemType.INP:
+        return raw.view(np.int8).reshape(*lead, 1, 16)
+    if kind == MemType.WGT:
+        return raw.view(np.int8).reshape(*lead, 16, 16)
+    if kind == MemType.ACC:
+        return raw.copy().view("<i4").reshape(*lead, 1, 16)
+    if kind == MemType.ACC_8BIT:
+        return raw.view(np.int8).astype(np.int32).reshape(*lead, 1, 16)
+    return raw.copy().view("<u4").reshape(lead)
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [MemType.INP, MemType.WGT, MemType.ACC, MemType.ACC_8BIT, MemType.UOP],
+    ids=lambda k: k.name,
+)
 @pytest.mark.parametrize("pads", list(itertools.product([0, 2], repeat=4)))
-def test_load_padding_combinations(pads: tuple[int, int, int, int]) -> None:
+def test_load_padding_combinations(kind: MemType, pads: tuple[int, int, int, int]) -> None:
     y0, y1, x0, x1 = pads
+    size = {MemType.INP: 16, MemType.WGT: 256, MemType.ACC: 64, MemType.ACC_8BIT: 16}.get(kind, 4)
+    rng = np.random.default_rng(sum(pads) + int(kind))
+    raw = rng.integers(0, 256, (5, 7, size)).astype(np.uint8)  # 5 rows of 7 elements
     arena = Arena(DEFAULT)
-    tensor = np.arange(1, 5 * 7 * 16 + 1).reshape(5, 7, 16).astype(np.int8)
-    base = arena.put(tensor) // 16
+    base = arena.put(raw) // size
+    in_load_module = kind in (MemType.INP, MemType.WGT)
     load = Load(
-        memory_type=MemType.INP,
+        memory_type=kind,
         sram_base=3,
         dram_base=base + 7 + 1,
         y_size=3,
@@ -100,14 +130,102 @@ def test_load_padding_combinations(pads: tuple[int, int, int, int]) -> None:
         y_pad_1=y1,
         x_pad_0=x0,
         x_pad_1=x1,
-        push_next_dep=1,
+        push_next_dep=int(in_load_module),
     )
     sim = Simulator(DEFAULT, arena.array())
-    sim.run([load, Load(memory_type=MemType.UOP, pop_prev_dep=1), Finish()])
-    rect = np.pad(tensor[1:4, 1:5], ((y0, y1), (x0, x1), (0, 0)))
-    got = sim.inp[3 : 3 + rect.shape[0] * rect.shape[1], 0].reshape(rect.shape)
-    np.testing.assert_array_equal(got, rect)
-    assert sim.stats.counters["inp_load_nbytes"] == 3 * 4 * 16  # padding not counted
+    sram_view(sim, kind)[:] = 1  # padding must overwrite with zeros
+    tail = [Load(memory_type=MemType.UOP, pop_prev_dep=1)] if in_load_module else []
+    stats = sim.run([load, *tail, Finish()])
+    entries = as_entries(raw[1:4, 1:5], kind)
+    rect = np.pad(entries, [(y0, y1), (x0, x1)] + [(0, 0)] * (entries.ndim - 2))
+    count = rect.shape[0] * rect.shape[1]
+    got = sram_view(sim, kind)[3 : 3 + count]
+    np.testing.assert_array_equal(got, rect.reshape(count, *entries.shape[2:]))
+    assert (sram_view(sim, kind)[3 + count] == 1).all()  # nothing beyond the rectangle
+    counter = {
+        MemType.INP: "inp_load_nbytes",
+        MemType.WGT: "wgt_load_nbytes",
+        MemType.ACC: "acc_load_nbytes",
+        MemType.ACC_8BIT: "acc_load_nbytes",
+        MemType.UOP: "uop_load_nbytes",
+    }[kind]
+    # padding is not counted; sim_driver.cc counts ACC_8BIT in 64-byte accumulator elements
+    assert stats.counters[counter] == 3 * 4 * (64 if kind == MemType.ACC_8BIT else size)
+    assert sum(stats.counters.values()) == stats.counters[counter]
+
+
+def test_acc_8bit_load_sign_extends() -> None:
+    arena = Arena(DEFAULT)
+    at = arena.put(np.array([-128, -1, 0, 1, 127] * 3 + [5], dtype=np.int8)) // 16
+    sim = Simulator(DEFAULT, arena.array())
+    sim.run([Load(memory_type=MemType.ACC_8BIT, dram_base=at, y_size=1, x_size=1), Finish()])
+    assert sim.acc[0, 0, :6].tolist() == [-128, -1, 0, 1, 127, -128]
+    assert sim.acc.dtype == np.int32
+
+
+def test_strided_store_writes_only_its_rows_and_keeps_low_bytes() -> None:
+    arena = Arena(DEFAULT)
+    values = np.arange(6 * 16, dtype=np.int64).reshape(6, 1, 16) * 1000 - 40000
+    acc_at = arena.put(values.astype("<i4")) // 64
+    out_at = arena.put(np.full(12 * 16, 0xAA, dtype=np.uint8)) // 16
+    store = Store(
+        memory_type=MemType.OUT,
+        dram_base=out_at,
+        y_size=3,
+        x_size=2,
+        x_stride=4,
+        pop_prev_dep=1,
+        push_prev_dep=1,
+    )
+    insns = [
+        Load(memory_type=MemType.ACC, dram_base=acc_at, y_size=1, x_size=6, push_next_dep=1),
+        store,
+        *NOOP_END,
+    ]
+    dram = arena.array()
+    stats = simulate(DEFAULT, insns, dram)
+    out = dram[out_at * 16 : out_at * 16 + 12 * 16].reshape(3, 4, 16)
+    want = (values.reshape(3, 2, 16) & 0xFF).astype(np.uint8)
+    np.testing.assert_array_equal(out[:, :2], want)
+    assert (out[:, 2:] == 0xAA).all()
+    assert stats.counters["out_store_nbytes"] == 6 * 16
+
+
+def test_store_with_overlapping_rows_keeps_the_last_row() -> None:
+    arena = Arena(DEFAULT)
+    acc_at = arena.put(np.arange(4 * 16, dtype="<i4").reshape(4, 1, 16)) // 64
+    out_at = arena.reserve(4 * 16) // 16
+    insns = [
+        Load(memory_type=MemType.ACC, dram_base=acc_at, y_size=1, x_size=4, push_next_dep=1),
+        Store(
+            memory_type=MemType.OUT,
+            dram_base=out_at,
+            y_size=2,
+            x_size=2,
+            x_stride=1,
+            pop_prev_dep=1,
+            push_prev_dep=1,
+        ),
+        *NOOP_END,
+    ]
+    dram = arena.array()
+    simulate(DEFAULT, insns, dram)
+    got = dram[out_at * 16 : out_at * 16 + 48].reshape(3, 16)
+    np.testing.assert_array_equal(got[:, 0], [0, 32, 48])  # rows: entries (0, 1) then (2, 3)
+
+
+def test_zero_sized_transfers_are_no_ops_of_any_memory_type() -> None:
+    # VTA's runtime ends store-module dependency no-ops with memory type UOP; padding ignored
+    insns = [
+        Load(memory_type=MemType.INP, y_size=3, push_next_dep=1),
+        Load(memory_type=MemType.OUT, y_size=2, pop_prev_dep=1),
+        Store(memory_type=MemType.UOP, x_pad_0=1, push_prev_dep=1),
+        Load(memory_type=MemType.ACC, pop_next_dep=1),
+        Finish(),
+    ]
+    stats = simulate(DEFAULT, insns, np.zeros(256, np.uint8))
+    assert stats.executed == 5
+    assert not any(stats.counters.values())
 
 
 def alu_program(op: AluOp, use_imm: bool, imm: int, acc: np.ndarray, src_offset: int):  # noqa: ANN001, ANN201
@@ -148,10 +266,8 @@ REFERENCE = {
     AluOp.MAX: np.maximum,
     AluOp.ADD: lambda a, b: a + b,
     AluOp.MUL: lambda a, b: a * b,
-    # shifts of 32 or more saturate: the sign for right shifts, zero for left shifts
-    AluOp.SHR: lambda a, b: np.where(
-        b >= 0, a >> np.clip(b, 0, 31), np.where(-b >= 32, 0, a << np.clip(-b, 0, 31))
-    ),
+    # sim_driver.cc on x86-64 shifts by the amount modulo 32
+    AluOp.SHR: lambda a, b: np.where(b >= 0, a >> (b % 32), a << (-b % 32)),
 }
 
 
@@ -252,6 +368,131 @@ def test_int32_accumulation_wraps() -> None:
     sim = Simulator(DEFAULT, arena.array())
     sim.run(insns)
     assert sim.acc[0, 0, 0] == -(2**31)
+
+
+def wrap32(value: int) -> int:
+    return (value + 2**31) % 2**32 - 2**31
+
+
+@pytest.mark.parametrize("amount", [0, 1, 31, 32, 33, 40, 100, -1, -31, -32, -33, -40])
+def test_shift_amounts_are_taken_modulo_32(amount: int) -> None:
+    # sim_driver.cc's C shifts, compiled for x86-64, use the amount modulo 32
+    lanes = [0x12345678, -0x12345678, 1, -1, 2**31 - 1, -(2**31)] + [77] * 10
+    acc = np.array(lanes + [amount] * 16, dtype=np.int64).reshape(2, 1, 16)
+    for use_imm in (True, False):
+        arena, insns, _ = alu_program(AluOp.SHR, use_imm, amount, acc, 1)
+        sim = Simulator(DEFAULT, arena.array())
+        sim.run(insns)
+        shift = amount % 32 if amount >= 0 else -amount % 32
+        want = [x >> shift if amount >= 0 else wrap32(x << shift) for x in lanes]
+        assert sim.acc[0, 0].tolist() == want, use_imm
+
+
+def chained_alu(op: AluOp, uops: list[Uop], iter_out: int, dst_factor: int, src_factor: int):  # noqa: ANN201
+    """Run one ALU instruction with a tensor operand over accumulator rows 1..8 (lane value i
+    in row i) and return the accumulator column 0 afterwards and the slow expectation."""
+    arena = Arena(DEFAULT)
+    start = np.arange(16, dtype=np.int64)[:, None, None] * np.ones((1, 1, 16), dtype=np.int64)
+    acc_at = arena.put(start.astype("<i4")) // 64
+    uop_at = arena.uops(uops)
+    insn = Alu(
+        alu_opcode=op,
+        uop_bgn=0,
+        uop_end=len(uops),
+        iter_out=iter_out,
+        iter_in=1,
+        dst_factor_out=dst_factor,
+        src_factor_out=src_factor,
+    )
+    insns = [
+        Load(memory_type=MemType.UOP, dram_base=uop_at, y_size=1, x_size=len(uops)),
+        Load(memory_type=MemType.ACC, dram_base=acc_at, y_size=1, x_size=16),
+        insn,
+        Finish(),
+    ]
+    sim = Simulator(DEFAULT, arena.array())
+    sim.run(insns)
+    want = list(range(16))
+    for i in range(iter_out):
+        for u in uops:
+            d, s = u.dst_idx + i * dst_factor, u.src_idx + i * src_factor
+            want[d] = wrap32(REFERENCE[op](np.int64(want[d]), np.int64(want[s])))
+    return sim.acc[:16, 0, 0].tolist(), want
+
+
+def test_alu_runs_steps_in_order_when_they_depend_on_each_other() -> None:
+    # a running sum: each step reads what the step before wrote
+    got, want = chained_alu(AluOp.ADD, [Uop(1, 0)], 10, 1, 1)
+    assert got == want
+    assert got[:11] == [0, 1, 3, 6, 10, 15, 21, 28, 36, 45, 55]
+    # reads of entries a later step writes see the old value (the whole chain is one chunk)
+    got, want = chained_alu(AluOp.ADD, [Uop(0, 1)], 10, 1, 1)
+    assert got == want
+    assert got[:11] == [1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 10]
+    # one destination accumulating a reduction over a loop with dst factor 0
+    got, want = chained_alu(AluOp.ADD, [Uop(0, 1), Uop(15, 2)], 6, 0, 2)
+    assert got == want
+    assert got[0] == sum(range(1, 12, 2)) and got[15] == 15 + sum(range(2, 13, 2))
+    # a step reading its own destination, and MAX over a window
+    assert (
+        chained_alu(AluOp.MUL, [Uop(3, 3), Uop(4, 3)], 1, 0, 0)
+        == ([0, 1, 2, 9, 36] + list(range(5, 16)),) * 2
+    )
+    got, want = chained_alu(AluOp.MAX, [Uop(0, 5), Uop(5, 0)], 5, 1, 2)
+    assert got == want
+
+
+def test_gemm_long_contraction_is_exact() -> None:
+    # 100 reduction steps of block products of odd sums: partial sums beyond float32's 2^24
+    arena = Arena(DEFAULT)
+    inp = np.full((100, 1, 16), 127, dtype=np.int8)
+    inp[:, :, 0] = 126
+    inp_at = arena.put(inp) // 16
+    wgt_at = arena.put(np.full((100, 16, 16), -127, dtype=np.int8)) // 256
+    uop_at = arena.uops([Uop(0, 0, 0)])
+    gemm = Gemm(
+        pop_prev_dep=1,
+        uop_bgn=0,
+        uop_end=1,
+        iter_out=100,
+        iter_in=1,
+        src_factor_out=1,
+        wgt_factor_out=1,
+    )
+    insns = [
+        Load(memory_type=MemType.UOP, dram_base=uop_at, y_size=1, x_size=1),
+        Load(memory_type=MemType.INP, dram_base=inp_at, y_size=1, x_size=100),
+        Load(memory_type=MemType.WGT, dram_base=wgt_at, y_size=1, x_size=100, push_next_dep=1),
+        gemm,
+        Gemm(uop_bgn=0, uop_end=1, iter_out=1, iter_in=1),  # one more block: + 2^18
+        Finish(),
+    ]
+    sim = Simulator(DEFAULT, arena.array())
+    stats = sim.run(insns)
+    assert (sim.acc[0] == (100 + 1) * (15 * 127 + 126) * -127).all()
+    assert stats.counters["gemm_counter"] == 101
+
+
+def test_gemm_plans_follow_the_micro_op_buffer() -> None:
+    # the same GEMM instruction twice, with different micro-ops loaded in between
+    arena = Arena(DEFAULT)
+    inp_at = arena.put(np.arange(32, dtype=np.int8).reshape(2, 1, 16)) // 16
+    wgt_at = arena.put(np.eye(16, dtype=np.int8)) // 256
+    first = arena.uops([Uop(0, 0, 0)])
+    second = arena.uops([Uop(0, 1, 0)])
+    gemm = Gemm(uop_bgn=0, uop_end=1, iter_out=1, iter_in=1)
+    insns = [
+        Load(memory_type=MemType.INP, dram_base=inp_at, y_size=1, x_size=2),
+        Load(memory_type=MemType.WGT, dram_base=wgt_at, y_size=1, x_size=1, push_next_dep=1),
+        Load(memory_type=MemType.UOP, dram_base=first, y_size=1, x_size=1, pop_prev_dep=1),
+        gemm,
+        Load(memory_type=MemType.UOP, dram_base=second, y_size=1, x_size=1),
+        gemm,
+        Finish(),
+    ]
+    sim = Simulator(DEFAULT, arena.array())
+    sim.run(insns)
+    assert sim.acc[0, 0].tolist() == [k + (16 + k) for k in range(16)]
 
 
 # ----------------------------------------------------------------- tokens
@@ -355,6 +596,28 @@ def test_missing_war_token_is_reported() -> None:
         simulate(DEFAULT, insns, arena.array())
 
 
+def test_missing_compute_to_store_token_is_a_race_on_the_accumulator() -> None:
+    arena = Arena(DEFAULT)
+    uop_at = arena.uops([Uop(0, 0, 0)])
+    insns = [
+        Load(memory_type=MemType.UOP, dram_base=uop_at, y_size=1, x_size=1),
+        Gemm(reset_reg=1, uop_bgn=0, uop_end=1, iter_out=1, iter_in=1, push_next_dep=1),
+        Store(memory_type=MemType.OUT, pop_prev_dep=1, push_prev_dep=1, y_size=1, x_size=1),
+        Gemm(reset_reg=1, uop_bgn=0, uop_end=1, iter_out=1, iter_in=1),  # needs the store's token
+        *NOOP_END,
+    ]
+    with pytest.raises(
+        SimError,
+        match=r"^instruction 2 \(STORE .*race: read after write on the acc buffer with compute "
+        r"instruction 3 \(GEMM ",
+    ):
+        simulate(DEFAULT, insns, arena.array())
+    ordered = insns[:3] + [Gemm(**{**vars(insns[3]), "pop_next_dep": 1})] + insns[4:]
+    ordered[2] = Store(**{**vars(insns[2]), "push_prev_dep": 1})
+    ordered.insert(4, Store(memory_type=MemType.OUT, push_prev_dep=1))  # for the final no-op
+    simulate(DEFAULT, ordered, arena.array())
+
+
 def test_deadlock_is_reported_with_the_instruction() -> None:
     insns = [Gemm(pop_prev_dep=1, uop_end=0), Finish()]
     with pytest.raises(
@@ -364,12 +627,20 @@ def test_deadlock_is_reported_with_the_instruction() -> None:
 
 
 def test_queue_capacity_in_strict_mode() -> None:
-    insns = [Load(memory_type=MemType.INP, push_next_dep=1) for _ in range(9)]
-    insns += [Load(memory_type=MemType.UOP, pop_prev_dep=1) for _ in range(9)] + [Finish()]
-    simulate(DEFAULT, insns, np.zeros(256, np.uint8))  # unbounded: fine
-    reordered = [Gemm(pop_next_dep=1)] + insns  # compute waits on store first: loads pile up
-    with pytest.raises(SimError, match="deadlock"):
-        simulate(DEFAULT, reordered, np.zeros(256, np.uint8), strict=True)
+    # compute sends 9 tokens to store before taking any back; store sends 9 before taking any
+    compute = [Gemm(push_next_dep=1)] * 9 + [Gemm(pop_next_dep=1)] * 10 + [Finish()]
+    store = (
+        [Store(memory_type=MemType.OUT, push_prev_dep=1)] * 9
+        + [Store(memory_type=MemType.OUT, pop_prev_dep=1)] * 8
+        + [Store(memory_type=MemType.OUT, pop_prev_dep=1, push_prev_dep=1)]
+    )
+    simulate(DEFAULT, compute + store, np.zeros(256, np.uint8))  # unbounded queues: fine
+    with pytest.raises(
+        SimError,
+        match=r"^instruction 8 \(GEMM .*deadlock: the compute module pushes into the full "
+        r"compute->store queue \(8 tokens\)",
+    ):
+        simulate(DEFAULT, compute + store, np.zeros(256, np.uint8), strict=True)
 
 
 # ----------------------------------------------------------------- errors
@@ -411,7 +682,59 @@ def test_queue_capacity_in_strict_mode() -> None:
             [Store(memory_type=MemType.ACC, y_size=1, x_size=1, push_prev_dep=1), *NOOP_END],
             "only memory type OUT",
         ),
-        ([Load(memory_type=7, y_size=1, x_size=1), Finish()], "unknown memory type 7"),
+        ([Load(memory_type=7, y_size=1, x_size=1), Finish()], "LOAD of unknown memory type 7"),
+        ([Store(memory_type=6, push_prev_dep=1), *NOOP_END], "STORE of unknown memory type 6"),
+        ([Load(memory_type=MemType.OUT, y_size=1, x_size=1), Finish()], "LOAD of memory type OUT"),
+        (
+            [Load(memory_type=MemType.ACC, dram_base=2**20, y_size=1, x_size=1), Finish()],
+            r"DRAM access \[0x4000000, 0x4000040\) is outside the arena \[0x0, 0x200\)",
+        ),
+        (
+            [Gemm(uop_bgn=0, uop_end=1, iter_out=1, iter_in=1, src_factor_in=1), Finish()],
+            None,  # a valid GEMM on zeroed buffers: the control case of this table
+        ),
+        (
+            [Gemm(uop_bgn=0, uop_end=1, iter_out=1, iter_in=3, src_factor_in=1024), Finish()],
+            "input index 2048 is outside the buffer \\(depth 2048\\)",
+        ),
+        (
+            [Gemm(uop_bgn=0, uop_end=1, iter_out=2, iter_in=1, wgt_factor_out=1024), Finish()],
+            "weight index 1024 is outside the buffer",
+        ),
+        (
+            [Alu(uop_bgn=0, uop_end=1, iter_out=2, iter_in=1, src_factor_out=2048), Finish()],
+            r"accumulator \(src\) index 2048",
+        ),
+        (
+            [
+                Alu(use_imm=1, uop_bgn=0, uop_end=1, iter_out=2, iter_in=1, dst_factor_out=2048),
+                Finish(),
+            ],
+            r"accumulator \(dst\) index 2048",
+        ),
+        (
+            [Gemm(uop_bgn=8000, uop_end=8193, iter_out=1, iter_in=1), Finish()],
+            "exceed the buffer's 8192",
+        ),
+        (  # far outside: reported without building anything the size of the index
+            [Alu(uop_end=1, iter_out=16383, iter_in=1, dst_factor_out=2047), Finish()],
+            r"accumulator \(dst\) index 33533954 is outside the buffer \(depth 2048\)",
+        ),
+        (
+            [Gemm(uop_bgn=0, uop_end=256, iter_out=1024, iter_in=1024), Finish()],
+            r"268435456 steps .* more than this simulator executes",
+        ),
+        ([Finish(), Gemm()], "executes after FINISH"),
+        (
+            [
+                Gemm(push_next_dep=1),
+                Gemm(push_next_dep=1),
+                Store(memory_type=MemType.OUT, pop_prev_dep=1, push_prev_dep=1),
+                Load(memory_type=MemType.UOP, pop_next_dep=1),
+                Finish(),
+            ],
+            r"^instruction 1 \(GEMM .*its compute->store token is never popped \(1 left",
+        ),
         ([Alu(alu_opcode=6, uop_end=1, iter_out=1, iter_in=1), Finish()], "unknown ALU opcode 6"),
         (
             [Gemm(uop_bgn=0, uop_end=1, iter_out=1, iter_in=3, dst_factor_in=2047), Finish()],
@@ -426,6 +749,9 @@ def test_queue_capacity_in_strict_mode() -> None:
     ],
 )
 def test_error_messages(insns, message) -> None:  # noqa: ANN001
+    if message is None:
+        simulate(DEFAULT, insns, np.zeros(512, np.uint8))
+        return
     with pytest.raises(SimError, match=message):
         simulate(DEFAULT, insns, np.zeros(512, np.uint8))
 
@@ -471,99 +797,49 @@ def test_strict_rules() -> None:
         )
 
 
-# ----------------------------------------------------- property: vs a slow loop
+def test_strict_micro_op_rules() -> None:
+    def gemm_with(uops: list[Uop], strict: bool = True, **fields: int):  # noqa: ANN202
+        arena = Arena(DEFAULT)
+        at = arena.uops(uops)
+        insns = [
+            Load(memory_type=MemType.UOP, dram_base=at, y_size=1, x_size=len(uops)),
+            Gemm(
+                reset_reg=1,
+                uop_bgn=0,
+                uop_end=len(uops),
+                **({"iter_out": 1, "iter_in": 1} | fields),
+            ),
+            Finish(),
+        ]
+        return simulate(DEFAULT, insns, arena.array(), strict=strict)
 
-
-def slow_gemm(acc, inp, wgt, uops, insn):  # noqa: ANN001, ANN201
-    acc = acc.astype(np.int64).copy()
-    for i in range(insn.iter_out):
-        for j in range(insn.iter_in):
-            for u in uops[insn.uop_bgn : insn.uop_end]:
-                d = u.dst_idx + i * insn.dst_factor_out + j * insn.dst_factor_in
-                s = u.src_idx + i * insn.src_factor_out + j * insn.src_factor_in
-                w = u.wgt_idx + i * insn.wgt_factor_out + j * insn.wgt_factor_in
-                acc[d] = (
-                    acc[d] + inp[s].astype(np.int64) @ wgt[w].astype(np.int64).T + 2**31
-                ) % 2**32 - 2**31
-    return acc
-
-
-@settings(max_examples=60, deadline=None)
-@given(st.data())
-def test_gemm_matches_a_slow_loop(data: st.DataObject) -> None:
-    config = data.draw(st.sampled_from([DEFAULT, VTAConfig.named("batch2")]))
-    uops = [
-        Uop(
-            data.draw(st.integers(0, 7)), data.draw(st.integers(0, 7)), data.draw(st.integers(0, 3))
+    gemm_with([Uop(0), Uop(1), Uop(2), Uop(0)])  # three apart: fine
+    with pytest.raises(SimError, match="strict: step 2 writes accumulator entry 0"):
+        gemm_with([Uop(0), Uop(1), Uop(0)])
+    gemm_with([Uop(0), Uop(1), Uop(0)], strict=False)
+    # across loop iterations too: (i=0: 5, 6), (i=1: 6, 7)
+    with pytest.raises(SimError, match="strict: step 2 writes accumulator entry 6"):
+        gemm_with([Uop(5), Uop(6)], iter_out=2, dst_factor_out=1)
+    with pytest.raises(SimError, match=r"micro-ops \[2047, 2049\) exceed the buffer's 2048"):
+        simulate(
+            DEFAULT,
+            [Gemm(uop_bgn=2047, uop_end=2049, iter_out=1, iter_in=1), Finish()],
+            np.zeros(256, np.uint8),
+            strict=True,
         )
-        for _ in range(data.draw(st.integers(1, 4)))
-    ]
-    insn = Gemm(
-        uop_bgn=0,
-        uop_end=len(uops),
-        iter_out=data.draw(st.integers(1, 3)),
-        iter_in=data.draw(st.integers(1, 3)),
-        dst_factor_out=data.draw(st.integers(0, 3)),
-        dst_factor_in=data.draw(st.integers(0, 3)),
-        src_factor_out=data.draw(st.integers(0, 3)),
-        src_factor_in=data.draw(st.integers(0, 3)),
-        wgt_factor_out=data.draw(st.integers(0, 2)),
-        wgt_factor_in=data.draw(st.integers(0, 2)),
-    )
-    rng = np.random.default_rng(data.draw(st.integers(0, 1000)))
-    sim = Simulator(config, np.zeros(256, np.uint8))
-    sim.inp[:] = rng.integers(-128, 128, sim.inp.shape)
-    sim.wgt[:] = rng.integers(-128, 128, sim.wgt.shape)
-    sim.acc[:] = rng.integers(-(2**31), 2**31, sim.acc.shape)
-    from vtac.runtime.isa import encode_uops
-
-    sim.uop[: len(uops)] = encode_uops(uops, config)
-    want = slow_gemm(sim.acc, sim.inp, sim.wgt, uops, insn)
-    sim.run([insn, Finish()])
-    np.testing.assert_array_equal(sim.acc, want)
+    with pytest.raises(SimError, match="strict: padding on a UOP load"):
+        simulate(
+            DEFAULT,
+            [Load(memory_type=MemType.UOP, y_size=1, x_size=1, y_pad_1=1), Finish()],
+            np.zeros(256, np.uint8),
+            strict=True,
+        )
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.data())
-def test_alu_matches_a_slow_loop(data: st.DataObject) -> None:
-    op = data.draw(st.sampled_from(list(AluOp)))
-    use_imm = data.draw(st.booleans())
-    imm = data.draw(st.integers(-40, 40) if op == AluOp.SHR else st.integers(-(2**15), 2**15 - 1))
-    uops = [
-        Uop(data.draw(st.integers(0, 7)), data.draw(st.integers(0, 7)), 0)
-        for _ in range(data.draw(st.integers(1, 4)))
-    ]
-    insn = Alu(
-        alu_opcode=op,
-        use_imm=int(use_imm),
-        imm=imm,
-        uop_bgn=0,
-        uop_end=len(uops),
-        iter_out=data.draw(st.integers(1, 3)),
-        iter_in=data.draw(st.integers(1, 3)),
-        dst_factor_out=data.draw(st.integers(0, 3)),
-        dst_factor_in=data.draw(st.integers(0, 3)),
-        src_factor_out=data.draw(st.integers(0, 3)),
-        src_factor_in=data.draw(st.integers(0, 3)),
-    )
-    rng = np.random.default_rng(data.draw(st.integers(0, 1000)))
-    sim = Simulator(DEFAULT, np.zeros(256, np.uint8))
-    sim.acc[:] = (
-        rng.integers(-40, 40, sim.acc.shape)
-        if op == AluOp.SHR
-        else rng.integers(-(2**31), 2**31, sim.acc.shape)
-    )
-    from vtac.runtime.isa import encode_uops
-
-    sim.uop[: len(uops)] = encode_uops(uops, DEFAULT)
-    acc = sim.acc.astype(np.int64).copy()
-    for i in range(insn.iter_out):
-        for j in range(insn.iter_in):
-            for u in uops:
-                d = u.dst_idx + i * insn.dst_factor_out + j * insn.dst_factor_in
-                s = u.src_idx + i * insn.src_factor_out + j * insn.src_factor_in
-                b = np.int64(imm) if use_imm else acc[s].copy()
-                acc[d] = REFERENCE[op](acc[d], b)
-                acc[d] = (acc[d] + 2**31) % 2**32 - 2**31
-    sim.run([insn, Finish()])
-    np.testing.assert_array_equal(sim.acc, acc)
+def test_strict_store_after_alu_is_accepted() -> None:
+    acc = np.arange(2 * 16).reshape(2, 1, 16)
+    arena, insns, _ = alu_program(AluOp.MAX, True, 0, acc, 1)
+    simulate(DEFAULT, insns, arena.array(), strict=True)
+    with pytest.raises(SimError, match="MUL exists only"):
+        arena, insns, _ = alu_program(AluOp.MUL, True, 3, acc, 1)
+        simulate(DEFAULT, insns, arena.array(), strict=True)
