@@ -9,13 +9,17 @@ other loop stays as it is. Each operand becomes an array of VTA elements describ
 
 A convolution window whose two loops both stay outside the intrinsic keeps the input dimension
 whole (``rows``), so the DMA's zero padding supplies the border; once either loop is folded the
-window is expanded (im2col), one element per (outer, inner) pair.
+window is expanded (im2col), one element per (outer, inner) pair. A window over a border the DMA
+cannot supply is expanded too, its zeros then explicit in DRAM: one of more than 15 elements a
+side, or one at least as wide as the kernel, where a tile of output rows could read the border
+only (a box with no element to load).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vtac.passes.dma import MAX_PAD
 from vtac.passes.embedding import DIMS, Embedding, IterationSpace, Operand, Window
 from vtac.passes.tiling import TileOperand, TileProblem, TileWindow
 from vtac.runtime.config import VTAConfig
@@ -45,7 +49,16 @@ class BlockedOperand:
     def tile_operand(self) -> TileOperand:
         loops = tuple(c for c in self.coords if isinstance(c, str))
         windows = tuple(c for c in self.coords if isinstance(c, TileWindow))
-        return TileOperand(self.name, loops, self.elem_bytes, windows)
+        # Windows are the innermost coordinates (see block), so loops-then-windows is the
+        # DRAM order.
+        offsets = tuple(
+            o
+            for c, o in zip(self.coords, self.window_offsets, strict=True)
+            if isinstance(c, TileWindow)
+        )
+        return TileOperand(
+            self.name, loops, self.elem_bytes, windows, self.spec.outer_shape, offsets
+        )
 
 
 @dataclass(frozen=True)
@@ -118,7 +131,7 @@ def block(
             if isinstance(expr, str):
                 use(expr)
                 index.append(("loop", expr))
-            elif expr.outer in group_of or expr.inner in group_of:
+            elif expr.outer in group_of or expr.inner in group_of or not _dma_border(expr, extents):
                 use(expr.outer)
                 use(expr.inner)
                 index.append(("window", expr.outer, expr.stride, expr.inner, expr.offset))
@@ -153,7 +166,10 @@ def block(
     padded = frozenset(
         w.inner
         for w in operands[embedding.inp].windows
-        if w.offset < 0 or w.span(extents) + w.offset > w.size
+        if w.outer not in group_of
+        and w.inner not in group_of
+        and _dma_border(w, extents)
+        and (w.offset < 0 or w.span(extents) + w.offset > w.size)
     )
     bias_blocked = None
     if bias is not None:
@@ -167,6 +183,16 @@ def block(
         bias=bias_blocked,
         padded_windows=padded,
     )
+
+
+def _dma_border(window: Window, extents: dict[str, int]) -> bool:
+    """Can LOAD's zero padding supply ``window``'s border whatever the tiling of its outer loop
+    (the inner one kept whole)? Each side at most ``MAX_PAD`` and narrower than the kernel, so
+    every tile's box holds an element of the tensor."""
+    kernel = extents[window.inner]
+    before = -window.offset
+    after = window.span(extents) + window.offset - window.size
+    return max(before, after) <= MAX_PAD and max(before, after) < kernel
 
 
 def _dim_size(expr: str | Window, extents: dict[str, int]) -> int:

@@ -1,13 +1,16 @@
 """Lowering a blocked, tiled contraction with its ALU epilogue to VTA instructions.
 
-Given a :class:`~vtac.passes.blocking.BlockedOp` and a :class:`~vtac.passes.tiling.Schedule`,
-this walks the tile loops (reduction loops innermost) and emits, per tile: the input and weight
-boxes as 2D DMA transfers (:mod:`vtac.passes.dma`; a box already on chip in the same buffer half
-is not reloaded), the GEMM as hazard-free micro-op kernels (:mod:`vtac.passes.uop_kernels`), and
-once an output tile is complete, the epilogue (SHR, bias ADD, MIN, MAX as ALU instructions) and
-the STORE. With two virtual threads, consecutive tiles use alternating halves of every buffer.
-Dependency tokens come from the buffer ranges each instruction touches
-(:mod:`vtac.passes.tokens`), and the program ends with VTA's protocol (a compute no-op, FINISH).
+Two stages. :func:`walk_tiles` takes a :class:`~vtac.passes.blocking.BlockedOp` and a
+:class:`~vtac.passes.tiling.Schedule` and walks the tile loops (reduction loops innermost),
+giving per tile: the input and weight boxes as 2D DMA transfers (:mod:`vtac.passes.dma`; a box
+already on chip in the same buffer half is not reloaded), the GEMM as a :class:`Compute` step
+over a small affine loop nest, and once an output tile is complete, the epilogue (SHR, bias
+ADD, MIN, MAX as ALU steps) and the STORE. With two virtual threads, consecutive tiles use
+alternating halves of every buffer. These steps are what the tile dialect holds (vtac-tile).
+:func:`emit_instructions` turns them into instructions: each compute step becomes hazard-free
+micro-op kernels (:mod:`vtac.passes.uop_kernels`) with the two outer loops folded into
+iter_out/iter_in, micro-op kernels loaded once while they stay on chip; it ends with FINISH.
+The program carries no dependency flags yet: :mod:`vtac.passes.insert_deps` adds them.
 
 An int32 result leaves the accelerator as four int8 byte planes: STORE keeps the low 8 bits,
 so the tile is stored, shifted right by 8, stored again, four times.
@@ -17,12 +20,11 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from vtac.passes.blocking import BlockedOp, BlockedOperand
 from vtac.passes.dma import Transfer, plan_box
-from vtac.passes.tiling import Schedule, TileWindow
-from vtac.passes.tokens import COMPUTE, LOAD, STORE, Access, assign_tokens
+from vtac.passes.tiling import Schedule, TileWindow, epilogue_parts
 from vtac.passes.uop_kernels import AffineLoop, KernelInsn, build_kernels
 from vtac.runtime.config import VTAConfig
 from vtac.runtime.isa import Alu, AluOp, Finish, Gemm, Instruction, Load, MemType, Store, Uop
@@ -51,35 +53,40 @@ class Placement:
     uops: int
 
 
+@dataclass(frozen=True)
+class Compute:
+    """A GEMM or ALU step: ``loops`` (outermost first, each with its dst/src/wgt entry
+    coefficients) from the ``base`` entries (dst, src, wgt). A GEMM with ``reset`` zeroes its
+    destination; an ALU step applies ``alu_op`` with the immediate ``imm``, or with the
+    accumulator entries at src when ``imm`` is None."""
+
+    kind: str  # "gemm" or "alu"
+    loops: tuple[AffineLoop, ...]
+    base: tuple[int, int, int]
+    reset: bool = False
+    alu_op: AluOp | None = None
+    imm: int | None = None
+
+
+Step = Load | Store | Compute
+
+
 @dataclass
 class LoweredProgram:
-    """Instructions with dependency flags, and the micro-op words they load from DRAM."""
+    """Instructions (without dependency flags), and the micro-op words they load from DRAM."""
 
     insns: list[Instruction]
     uops: list[Uop]
 
 
 @dataclass
-class _Emitter:
+class _Walk:
+    """The steps of a tile walk, in program order."""
+
     config: VTAConfig
-    placement: Placement
-    insns: list[Instruction] = field(default_factory=list)
-    accesses: list[Access] = field(default_factory=list)
-    uop_words: list[Uop] = field(default_factory=list)
-    kernel_dram: dict[tuple[Uop, ...], int] = field(default_factory=dict)
-    resident: dict[tuple[Uop, ...], int] = field(default_factory=dict)
-    next_slot: int = 0
+    steps: list[Step] = field(default_factory=list)
 
-    def emit(self, insn: Instruction, access: Access) -> None:
-        self.insns.append(insn)
-        self.accesses.append(access)
-
-    def transfer(self, kind: MemType, t: Transfer, base: int, sram: int, module: str) -> None:
-        entries = t.sram_entries
-        buffer = {MemType.INP: "inp", MemType.WGT: "wgt", MemType.ACC: "acc", MemType.OUT: "acc"}[
-            kind
-        ]
-        rng = ((buffer, sram + t.sram_offset, sram + t.sram_offset + entries),)
+    def transfer(self, kind: MemType, t: Transfer, base: int, sram: int) -> None:
         fields_ = dict(
             sram_base=sram + t.sram_offset,
             dram_base=base + t.dram_offset,
@@ -88,10 +95,27 @@ class _Emitter:
             x_stride=t.x_stride,
         )
         if kind == MemType.OUT:
-            self.emit(Store(memory_type=kind, **fields_), Access(STORE, reads=rng))
+            self.steps.append(Store(memory_type=kind, **fields_))
             return
         pads = dict(y_pad_0=t.y_pad_0, y_pad_1=t.y_pad_1, x_pad_0=t.x_pad_0, x_pad_1=t.x_pad_1)
-        self.emit(Load(memory_type=kind, **fields_, **pads), Access(module, writes=rng))
+        self.steps.append(Load(memory_type=kind, **fields_, **pads))
+
+    def compute(self, step: Compute) -> None:
+        self.steps.append(step)
+
+
+@dataclass
+class _Emitter:
+    config: VTAConfig
+    uop_base: int
+    insns: list[Instruction] = field(default_factory=list)
+    uop_words: list[Uop] = field(default_factory=list)
+    kernel_dram: dict[tuple[Uop, ...], int] = field(default_factory=dict)
+    resident: dict[tuple[Uop, ...], int] = field(default_factory=dict)
+    next_slot: int = 0
+
+    def emit(self, insn: Instruction) -> None:
+        self.insns.append(insn)
 
     def kernel_slot(self, uops: tuple[Uop, ...]) -> int:
         """The micro-op buffer position of a kernel, loading it when it is not on chip."""
@@ -112,18 +136,35 @@ class _Emitter:
             Load(
                 memory_type=MemType.UOP,
                 sram_base=slot,
-                dram_base=self.placement.uops + self.kernel_dram[uops],
+                dram_base=self.uop_base + self.kernel_dram[uops],
                 y_size=1,
                 x_size=n,
                 x_stride=n,
-            ),
-            Access(COMPUTE, writes=(("uop", slot, slot + n),)),
+            )
         )
         self.resident[uops] = slot
         self.next_slot = slot + n
         return slot
 
-    def loop_insns(self, kernels: list[KernelInsn], make, access: Access) -> None:  # noqa: ANN001
+    def compute(self, step: Compute) -> None:
+        """A compute step as micro-op kernels and GEMM/ALU instructions."""
+        alu = step.kind == "alu"
+        kernels = build_kernels(list(step.loops), step.base, self.config, alu=alu)
+        if alu:
+            assert step.alu_op is not None
+            imm = dict(use_imm=1, imm=step.imm) if step.imm is not None else {}
+            self.loop_insns(kernels, lambda f, k: Alu(alu_opcode=step.alu_op, **imm, **f))
+        elif step.reset:
+            self.loop_insns(kernels, lambda f, k: Gemm(reset_reg=1, **f))
+        else:
+            self.loop_insns(
+                kernels,
+                lambda f, k: Gemm(
+                    wgt_factor_out=k.wgt_factor_out, wgt_factor_in=k.wgt_factor_in, **f
+                ),
+            )
+
+    def loop_insns(self, kernels: list[KernelInsn], make) -> None:  # noqa: ANN001
         for k in kernels:
             slot = self.kernel_slot(k.uops)
             fields_ = dict(
@@ -136,7 +177,7 @@ class _Emitter:
                 src_factor_out=k.src_factor_out,
                 src_factor_in=k.src_factor_in,
             )
-            self.emit(make(fields_, k), access)
+            self.emit(make(fields_, k))
 
 
 def _box(
@@ -175,7 +216,32 @@ def lower(
     placement: Placement,
 ) -> LoweredProgram:
     """Instructions computing ``op`` tile by tile under ``schedule``, epilogue included."""
-    em = _Emitter(config, placement)
+    steps = walk_tiles(op, schedule, epilogue, config, placement)
+    return emit_instructions(steps, config, placement.uops)
+
+
+def emit_instructions(steps: list[Step], config: VTAConfig, uop_base: int) -> LoweredProgram:
+    """The instructions of a tile walk, micro-op kernels placed from element ``uop_base`` of
+    the micro-op DRAM region; FINISH last."""
+    em = _Emitter(config, uop_base)
+    for step in steps:
+        if isinstance(step, Compute):
+            em.compute(step)
+        else:
+            em.emit(step)
+    em.emit(Finish())
+    return LoweredProgram(em.insns, em.uop_words)
+
+
+def walk_tiles(
+    op: BlockedOp,
+    schedule: Schedule,
+    epilogue: Epilogue,
+    config: VTAConfig,
+    placement: Placement,
+) -> list[Step]:
+    """The DMA and compute steps computing ``op`` tile by tile under ``schedule``."""
+    em = _Walk(config)
     extents = dict(op.loops)
     tile = schedule.tile
     order = schedule.order
@@ -209,17 +275,15 @@ def lower(
         out_lo, out_box = _box(op.out, origin, size)
         out_entries = math.prod(out_box)
         if first:
-            reset = build_kernels([AffineLoop(out_entries, 1, 0, 0)], (acc_base, 0, 0), config)
-            acc_range = (("acc", acc_base, acc_base + out_entries),)
-            em.loop_insns(
-                reset, lambda f, k: Gemm(reset_reg=1, **f), Access(COMPUTE, writes=acc_range)
+            em.compute(
+                Compute("gemm", (AffineLoop(out_entries, 1, 0, 0),), (acc_base, 0, 0), reset=True)
             )
             if op.bias is not None:
                 key = ("bias", acc_half)
                 lo, box = _box(op.bias, origin, size)
                 if resident.get(key) != (lo, box):
                     for t in plan_box(op.bias.spec.outer_shape, lo, box):
-                        em.transfer(MemType.ACC, t, placement.bias, bias_base, COMPUTE)  # type: ignore[arg-type]
+                        em.transfer(MemType.ACC, t, placement.bias, bias_base)  # type: ignore[arg-type]
                     resident[key] = (lo, box)
         boxes = {}
         for name, operand, kind, base in (
@@ -231,7 +295,7 @@ def lower(
             if resident.get((name, io_half)) != (lo, box):
                 dram = placement.inp if name == "inp" else placement.wgt
                 for t in plan_box(shapes[name], lo, box):
-                    em.transfer(kind, t, dram, base, LOAD)
+                    em.transfer(kind, t, dram, base)
                 resident[(name, io_half)] = (lo, box)
         loops = [
             AffineLoop(
@@ -242,65 +306,48 @@ def lower(
             )
             for n, _ in op.loops
         ]
-        kernels = build_kernels(loops, (acc_base, inp_base, wgt_base), config)
-        gemm_access = Access(
-            COMPUTE,
-            reads=(
-                ("inp", inp_base, inp_base + math.prod(boxes["inp"])),
-                ("wgt", wgt_base, wgt_base + math.prod(boxes["wgt"])),
-            ),
-            writes=(("acc", acc_base, acc_base + out_entries),),
-        )
-        em.loop_insns(
-            kernels,
-            lambda f, k: Gemm(wgt_factor_out=k.wgt_factor_out, wgt_factor_in=k.wgt_factor_in, **f),
-            gemm_access,
-        )
+        em.compute(Compute("gemm", tuple(loops), (acc_base, inp_base, wgt_base)))
         if last:
-            _epilogue(em, op, epilogue, origin, size, out_box, acc_base, bias_base, config)
-            out_dram = placement.out
+            # The walk's last tile runs its epilogue in parts (see epilogue_parts).
+            final = step == math.prod(trips.values()) - 1
             plane = math.prod(shapes["out"])
-            acc_range = (("acc", acc_base, acc_base + out_entries),)
-            for p in range(epilogue.planes):
-                if p:
-                    _alu_over(em, AluOp.SHR, 8, out_entries, acc_base, config, acc_range)
-                for t in plan_box(shapes["out"], out_lo, out_box):
-                    em.transfer(MemType.OUT, t, out_dram + p * plane, acc_base, STORE)
-    everything = tuple(
-        (name, 0, depth)
-        for name, depth in (
-            ("inp", config.inp_depth),
-            ("wgt", config.wgt_depth),
-            ("acc", config.acc_depth),
-            ("uop", config.uop_depth),
-        )
-    )
-    em.emit(Load(memory_type=MemType.UOP), Access(COMPUTE, reads=everything, writes=everything))
-    em.emit(Finish(), Access(COMPUTE))
-    flags = assign_tokens(em.accesses)
-    insns = [replace(insn, **vars(f)) for insn, f in zip(em.insns, flags, strict=True)]
-    return LoweredProgram(insns, em.uop_words)
+            bias_box = _box(op.bias, origin, size)[1] if op.bias is not None else ()
+            for part_lo, part_box in epilogue_parts((out_lo, out_box), final):
+                shift = {
+                    c: a - b
+                    for c, a, b in zip(op.out.coords, part_lo, out_lo, strict=True)
+                    if a != b
+                }
+                part_acc = acc_base + sum(
+                    d * _coefficients(op.out, out_box, c) for c, d in shift.items()
+                )
+                part_bias = bias_base
+                if op.bias is not None:
+                    part_bias += sum(
+                        d * _coefficients(op.bias, bias_box, c) for c, d in shift.items()
+                    )
+                _epilogue(em, op, epilogue, origin, size, part_box, part_acc, part_bias, config)
+                for p in range(epilogue.planes):
+                    if p:
+                        _alu_over(em, AluOp.SHR, 8, math.prod(part_box), part_acc, config)
+                    for t in plan_box(shapes["out"], part_lo, part_box):
+                        em.transfer(MemType.OUT, t, placement.out + p * plane, part_acc)
+    return em.steps
 
 
 def _alu_over(
-    em: _Emitter,
+    em: _Walk,
     op: AluOp,
     imm: int,
     entries: int,
     base: int,
     config: VTAConfig,
-    acc_range: tuple,
 ) -> None:
-    kernels = build_kernels([AffineLoop(entries, 1, 1, 0)], (base, base, 0), config, alu=True)
-    em.loop_insns(
-        kernels,
-        lambda f, k: Alu(alu_opcode=op, use_imm=1, imm=imm, **f),
-        Access(COMPUTE, reads=acc_range, writes=acc_range),
-    )
+    em.compute(Compute("alu", (AffineLoop(entries, 1, 1, 0),), (base, base, 0), alu_op=op, imm=imm))
 
 
 def _epilogue(
-    em: _Emitter,
+    em: _Walk,
     op: BlockedOp,
     epilogue: Epilogue,
     origin: dict[str, int],
@@ -311,10 +358,9 @@ def _epilogue(
     config: VTAConfig,
 ) -> None:
     entries = math.prod(out_box)
-    acc_range = (("acc", acc_base, acc_base + entries),)
     for name, imm in epilogue.steps:
         if name != "ADD":
-            _alu_over(em, AluOp[name], int(imm or 0), entries, acc_base, config, acc_range)
+            _alu_over(em, AluOp[name], int(imm or 0), entries, acc_base, config)
             continue
         assert op.bias is not None
         _, bias_box = _box(op.bias, origin, size)
@@ -322,13 +368,7 @@ def _epilogue(
             AffineLoop(extent, math.prod(out_box[i + 1 :]), _bias_step(op, coord, bias_box), 0)
             for i, (coord, extent) in enumerate(zip(op.out.coords, out_box, strict=True))
         ]
-        kernels = build_kernels(loops, (acc_base, bias_base, 0), config, alu=True)
-        bias_range = ("acc", bias_base, bias_base + math.prod(bias_box))
-        em.loop_insns(
-            kernels,
-            lambda f, k: Alu(alu_opcode=AluOp.ADD, **f),
-            Access(COMPUTE, reads=(*acc_range, bias_range), writes=acc_range),
-        )
+        em.compute(Compute("alu", tuple(loops), (acc_base, bias_base, 0), alu_op=AluOp.ADD))
 
 
 def _bias_step(op: BlockedOp, coord: str | TileWindow, bias_box: tuple[int, ...]) -> int:

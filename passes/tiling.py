@@ -8,8 +8,11 @@ two virtual threads ping-pong between the halves of every buffer so that loads o
 
 Candidates are enumerated exhaustively (vectorised with numpy) under the hard limits, buffer
 capacity and micro-op buffer size, and scored with the board's ``TimingParams``: the same costs
-the timed simulator charges. Reduction loops always run innermost, so an
-accumulator tile stays on chip until it is complete.
+the timed simulator charges. The best-scored few are then replayed tile by tile (:func:`replay`:
+the DMA transfers lowering emits, reuse of resident tiles, the three modules overlapping as
+buffer hazards allow), which tracks the timed simulator within about a percent, and the fastest
+replay wins. Reduction loops always run innermost, so an accumulator tile stays on chip until
+it is complete.
 """
 
 from __future__ import annotations
@@ -17,16 +20,24 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from vtac.passes.dma import DmaError, plan_box
 from vtac.runtime.config import LOOP_ITER_BITS, VTAConfig
 from vtac.runtime.timing_params import TimingParams
 
 MAX_ITER = (1 << LOOP_ITER_BITS) - 1
 #: Micro-ops the Chisel design holds: kernels stay within it so programs run on both designs.
 CHISEL_UOP_DEPTH = 2048
+#: Candidates per loop order and thread count that the analytical model ranks best and that
+#: are then replayed tile by tile to choose among them.
+REPLAYED = 32
+#: Tiles replayed per search at most (candidates beyond it keep their analytical estimate).
+REPLAY_STEPS = 10_000
+#: Accumulator entries from which the walk's last tile runs its epilogue in two parts.
+SPLIT_ENTRIES = 64
 
 
 class TilingError(ValueError):
@@ -50,11 +61,33 @@ class TileOperand:
     loops: tuple[str, ...]
     elem_bytes: int
     windows: tuple[TileWindow, ...] = ()
+    #: The DRAM array's extent per coordinate (loops, then windows) and each window's offset
+    #: (negative over a zero border); empty: exactly what the loops cover.
+    shape: tuple[int, ...] = ()
+    offsets: tuple[int, ...] = ()
 
     @property
     def all_loops(self) -> frozenset[str]:
         window_loops = {w.outer for w in self.windows} | {w.inner for w in self.windows}
         return frozenset(self.loops) | window_loops
+
+    def box(
+        self, origin: Mapping[str, int], size: Mapping[str, int]
+    ) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """Origin and size, per DRAM coordinate, of the tile at ``origin`` of ``size``."""
+        offsets = self.offsets or (0,) * len(self.windows)
+        lo = [origin[n] for n in self.loops]
+        extent = [size[n] for n in self.loops]
+        for w, offset in zip(self.windows, offsets, strict=True):
+            lo.append(origin[w.outer] * w.stride + origin[w.inner] + offset)
+            extent.append((size[w.outer] - 1) * w.stride + size[w.inner])
+        return tuple(lo), tuple(extent)
+
+    def dram_shape(self, extents: Mapping[str, int]) -> tuple[int, ...]:
+        if self.shape:
+            return self.shape
+        spans = ((extents[w.outer] - 1) * w.stride + extents[w.inner] for w in self.windows)
+        return (*(extents[n] for n in self.loops), *spans)
 
 
 @dataclass(frozen=True)
@@ -104,6 +137,27 @@ class Schedule:
         )
 
 
+def epilogue_parts(
+    box: tuple[tuple[int, ...], tuple[int, ...]], final: bool
+) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+    """The output boxes (origin, size) an output tile's epilogue and STORE run over: the whole
+    ``box``, but for the walk's ``final`` tile two parts, so the first part's STORE overlaps the
+    second part's ALU work and only the small second part's STORE is left after the last
+    compute. The split is along the outermost coordinate spanning more than one element, the
+    second part a fifth of it (the epilogue's ALU passes take about four times the cycles a
+    STORE of the same entries does). A tile under ``SPLIT_ENTRIES`` entries stays whole: its
+    STORE is shorter than the two micro-op loads the second part's new kernels take."""
+    lo, size = box
+    coord = next((c for c, extent in enumerate(size) if extent > 1), None)
+    if not final or coord is None or math.prod(size) < SPLIT_ENTRIES:
+        return [box]
+    first = size[coord] - max(1, size[coord] // 5)
+    head = size[:coord] + (first,) + size[coord + 1 :]
+    tail_lo = lo[:coord] + (lo[coord] + first,) + lo[coord + 1 :]
+    tail = size[:coord] + (size[coord] - first,) + size[coord + 1 :]
+    return [(lo, head), (tail_lo, tail)]
+
+
 def candidate_sizes(extent: int, limit: int = 24) -> list[int]:
     """Tile sizes worth trying for a loop: one per distinct trip count, thinned to ``limit``."""
     sizes = sorted({-(-extent // trips) for trips in range(1, extent + 1)}, reverse=True)
@@ -141,7 +195,8 @@ def plan_tiles(
     forced: Mapping[str, int] | None = None,
     vthreads: int | None = None,
 ) -> Schedule:
-    """The schedule with the fewest estimated cycles (then fewest DRAM bytes).
+    """The schedule with the fewest replayed cycles (then fewest DRAM bytes) among those the
+    analytical model ranks best; its ``cycles`` are the replay's.
 
     ``forced`` pins tile sizes of some loops and ``vthreads`` the thread count; a forced choice
     that breaks a limit raises :class:`TilingError` naming the limit and the numbers.
@@ -156,6 +211,11 @@ def plan_tiles(
             raise TilingError(
                 f"forced tile {loop}={size} is outside [1, {extents[loop]}] (the loop's extent)"
             )
+        if loop in problem.whole and size != extents[loop]:
+            raise TilingError(
+                f"forced tile {loop}={size}: {loop} must stay whole ({extents[loop]}), it runs "
+                "a window over the zero border, where a tile could hold no element to load"
+            )
     names = [name for name, _ in problem.loops]
     # Window loops over a zero border stay whole: a tile of them could fall entirely in the
     # border, a box with no element for the DMA to move.
@@ -169,16 +229,29 @@ def plan_tiles(
     ]
     grid = np.array(list(itertools.product(*choices)), dtype=np.int64).reshape(-1, len(names))
     thread_options = [vthreads] if vthreads else [2, 1]
-    best: tuple[tuple[int, int], Schedule] | None = None
+    candidates: list[Schedule] = []
     failures: list[str] = []
     for threads in thread_options:
         for order in _orders(problem):
-            result = _best_for(problem, config, timing, names, grid, order, threads, failures)
-            if result is None:
-                continue
-            key = (result.cycles, result.dram_bytes)
-            if best is None or key < best[0]:
-                best = (key, result)
+            candidates += _best_for(problem, config, timing, names, grid, order, threads, failures)
+    candidates.sort(key=lambda c: (c.cycles, c.dram_bytes))
+    transfers = _Transfers(problem, timing)
+    best: tuple[tuple[int, int], Schedule] | None = None
+    budget = REPLAY_STEPS
+    for candidate in candidates:
+        steps = math.prod(-(-extents[n] // size) for n, size in candidate.tiles)
+        if steps > budget:
+            continue
+        budget -= steps
+        cycles = replay(problem, config, timing, candidate, transfers)
+        if cycles is None:
+            failures.append(f"the DMA cannot move a tile of {candidate}")
+            continue
+        key = (cycles, candidate.dram_bytes)
+        if best is None or key < best[0]:
+            best = (key, replace(candidate, cycles=cycles))
+    if best is None and budget == REPLAY_STEPS and candidates:
+        best = ((0, 0), candidates[0])  # too many tiles to replay: the analytical estimate
     if best is None:
         reason = failures[0] if failures else "no candidate"
         what = "the forced tile sizes break a limit" if forced or vthreads else "no tiling fits"
@@ -207,7 +280,9 @@ def _best_for(
     order: tuple[str, ...],
     threads: int,
     failures: list[str],
-) -> Schedule | None:
+) -> list[Schedule]:
+    """The ``REPLAYED`` candidates the analytical model scores best for ``order`` and
+    ``threads``, none if no candidate keeps within the limits."""
     extents = problem.extents
     tiles = {name: grid[:, i] for i, name in enumerate(names)}
     trips = {name: -(-extents[name] // tiles[name]) for name in names}
@@ -257,7 +332,7 @@ def _best_for(
             has_pair |= t >= 2
         limit(has_pair, "two virtual threads need a parallel tile loop with 2 or more trips")
     if not ok.any():
-        return None
+        return []
 
     def loads(op: TileOperand) -> np.ndarray:
         """Times a tile of ``op`` is (re)loaded: the trips of every loop down to the innermost
@@ -313,11 +388,178 @@ def _best_for(
         cycles = load_cycles + compute_cycles + store_cycles
     cycles = np.where(ok, cycles, np.iinfo(np.int64).max)
     order_key = np.lexsort((np.where(ok, dram, np.iinfo(np.int64).max), cycles))
-    best = int(order_key[0])
-    return Schedule(
-        tiles=tuple((n, int(tiles[n][best])) for n in names),
-        order=order,
-        vthreads=threads,
-        cycles=int(cycles[best]),
-        dram_bytes=int(dram[best]),
-    )
+    return [
+        Schedule(
+            tiles=tuple((n, int(tiles[n][best])) for n in names),
+            order=order,
+            vthreads=threads,
+            cycles=int(cycles[best]),
+            dram_bytes=int(dram[best]),
+        )
+        for best in order_key[: min(REPLAYED, int(ok.sum()))]
+    ]
+
+
+class _Transfers:
+    """Cycles of moving tile boxes with the DMA plan lowering uses (rows merged, borders
+    padded), cached per operand and box."""
+
+    def __init__(self, problem: TileProblem, timing: TimingParams) -> None:
+        self.timing = timing
+        self.shapes = {
+            op.name: op.dram_shape(problem.extents)
+            for op in (problem.inp, problem.wgt, problem.out, *problem.acc_extras)
+        }
+        self.cache: dict[tuple[object, ...], int | None] = {}
+
+    def cycles(
+        self, op: TileOperand, elem_bytes: int, box: tuple[tuple[int, ...], tuple[int, ...]]
+    ) -> int | None:
+        """Cycles of the transfers of ``box`` (origin, size), None if the DMA cannot move it.
+        They depend on the origin only through the zero border of the two innermost
+        dimensions, so boxes of one size and border share a cache entry."""
+        shape = self.shapes[op.name]
+        lo, size = box
+        border = tuple(
+            (max(0, -o), max(0, o + s - n))
+            for n, o, s in zip(shape[-2:], lo[-2:], size[-2:], strict=True)
+        )
+        key = (op.name, elem_bytes, size, border)
+        if key not in self.cache:
+            try:
+                transfers = plan_box(shape, *box)
+            except DmaError:
+                self.cache[key] = None
+                return None
+            self.cache[key] = sum(
+                self.timing.transfer_cycles(
+                    t.y_size, t.x_size * elem_bytes, t.sram_entries - t.x_size * t.y_size
+                )
+                for t in transfers
+            )
+        return self.cache[key]
+
+
+class _NoTransfer(Exception):
+    """A tile box the DMA cannot move."""
+
+
+def replay(
+    problem: TileProblem,
+    config: VTAConfig,
+    timing: TimingParams,
+    schedule: Schedule,
+    transfers: _Transfers | None = None,
+) -> int | None:
+    """Cycles of ``schedule`` replayed tile by tile as lowering walks it: boxes reloaded only
+    when their buffer half holds another one, the DMA's own transfers, micro-op kernels loaded
+    while they are not on chip, and the three modules overlapping as far as buffer hazards allow
+    (a load waits for the compute that last read its half; a reset, for the store that last
+    read its accumulators). None if a box cannot be moved."""
+    transfers = transfers or _Transfers(problem, timing)
+    extents = problem.extents
+    tile, order, threads = schedule.tile, schedule.order, schedule.vthreads
+    trips = [-(-extents[n] // tile[n]) for n in order]
+    spans = [
+        [(i * tile[n], min(tile[n], extents[n] - i * tile[n])) for i in range(t)]
+        for n, t in zip(order, trips, strict=True)
+    ]
+    reduction = [p for p, n in enumerate(order) if n in problem.reduction]
+    boxes: dict[tuple[str, tuple[int, ...]], tuple[tuple[int, ...], tuple[int, ...]]] = {}
+    operands = (problem.inp, problem.wgt, problem.out, *problem.acc_extras)
+    depends = {op.name: [p for p, n in enumerate(order) if n in op.all_loops] for op in operands}
+
+    def box(op: TileOperand, index: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The box of ``op`` at the tile ``index``, cached by the indices ``op`` depends on."""
+        key = (op.name, tuple(index[p] for p in depends[op.name]))
+        if key not in boxes:
+            origin = {n: spans[p][index[p]][0] for p, n in enumerate(order)}
+            size = {n: spans[p][index[p]][1] for p, n in enumerate(order)}
+            boxes[key] = op.box(origin, size)
+        return boxes[key]
+
+    def moved(op: TileOperand, elem_bytes: int, where: tuple) -> int:  # noqa: ANN401
+        cycles = transfers.cycles(op, elem_bytes, where)
+        if cycles is None:
+            raise _NoTransfer
+        return cycles
+
+    uop_budget = min(config.uop_depth, CHISEL_UOP_DEPTH)
+    kernels: dict[tuple[object, ...], tuple[int, int]] = {}  # kernel -> (slot, micro-ops)
+    next_slot = 0
+
+    def kernel(key: tuple[object, ...], uops: int) -> int:
+        """Cycles of loading a micro-op kernel, 0 while it is on chip."""
+        nonlocal next_slot
+        if key in kernels:
+            return 0
+        if next_slot + uops > uop_budget:
+            next_slot = 0
+        lo, hi = next_slot, next_slot + uops
+        for other, (slot, length) in list(kernels.items()):
+            if slot < hi and lo < slot + length:
+                del kernels[other]
+        kernels[key] = (lo, uops)
+        next_slot = hi
+        return timing.transfer_cycles(1, uops * config.uop_elem_bytes)
+
+    resident: dict[tuple[str, int], tuple] = {}
+    load_free = compute_free = store_free = 0
+    read_end = [0] * threads  # end of the last compute reading each input/weight half
+    ready = [0] * threads  # end of the last load into each input/weight half
+    stored = [0] * threads  # end of the last store from each accumulator half
+    out_tiles = -1
+    total = math.prod(trips)
+    try:
+        for step, index in enumerate(itertools.product(*(range(t) for t in trips))):
+            first = all(index[p] == 0 for p in reduction)
+            last = all(index[p] == trips[p] - 1 for p in reduction)
+            out_tiles += first
+            io_half, acc_half = step % threads, out_tiles % threads
+            out = box(problem.out, index)
+            out_entries = math.prod(out[1])
+            prepare = 0  # compute work that needs no input or weights: reset, bias, micro-ops
+            if first:
+                prepare += out_entries * timing.gemm_cycles_per_uop + timing.gemm_pipeline_fill
+                prepare += kernel(("reset",), 1)
+                for extra in problem.acc_extras:
+                    where = box(extra, index)
+                    if resident.get((extra.name, acc_half)) != where:
+                        prepare += moved(extra, extra.elem_bytes, where)
+                        resident[(extra.name, acc_half)] = where
+            load = 0
+            for op in (problem.inp, problem.wgt):
+                where = box(op, index)
+                if resident.get((op.name, io_half)) != where:
+                    load += moved(op, op.elem_bytes, where)
+                    resident[(op.name, io_half)] = where
+            sizes = sorted(spans[p][i][1] for p, i in enumerate(index))
+            volume = math.prod(sizes)
+            uops = volume // (sizes[-1] * (sizes[-2] if len(sizes) > 1 else 1))
+            prepare += kernel(("gemm", io_half, acc_half, *sizes), uops)
+            compute = volume * timing.gemm_cycles_per_uop + timing.gemm_pipeline_fill
+            if load:
+                load_free = max(load_free, read_end[io_half]) + load
+                ready[io_half] = load_free
+            if first:
+                compute_free = max(compute_free, stored[acc_half])
+            compute_free = max(compute_free + prepare, ready[io_half]) + compute
+            read_end[io_half] = compute_free
+            if last:
+                for part in epilogue_parts(out, step == total - 1):
+                    # micro-ops: one for the immediate steps, the bias ADD's over the box
+                    at = (acc_half, tuple(a - b for a, b in zip(part[0], out[0], strict=True)))
+                    compute_free += kernel(("alu", *at), 1)
+                    if problem.acc_extras:
+                        sizes = sorted(part[1])
+                        uops = math.prod(sizes[:-2])
+                        compute_free += kernel(("add", *at, part[1], uops), uops)
+                    compute_free += problem.alu_passes * (
+                        math.prod(part[1]) * timing.alu_cycles_per_uop + timing.alu_pipeline_fill
+                    )
+                    store = moved(problem.out, problem.out_store_bytes, part)
+                    store_free = max(store_free, compute_free) + store
+                stored[acc_half] = store_free
+    except _NoTransfer:
+        return None
+    return max(compute_free, store_free)

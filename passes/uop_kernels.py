@@ -8,7 +8,8 @@ A tile's compute is a small loop nest; every step touches accumulator entry
 
 - the field widths of the factors and the 14-bit iteration counts,
 - the FPGA rule that no micro-op writes the accumulator entry either of the two executions before
-  it wrote (checked on the exact execution sequence).
+  it wrote (checked on the exact execution sequence; the enumerated loops may run with those
+  that keep the destination in place outermost, so a reduction need not be folded to be safe).
 
 When no order avoids such a repeat (an output tile of one or two entries accumulating over a
 reduction), the nest is split into several instructions, preferably along a loop that does not
@@ -93,6 +94,27 @@ def _fits(loop: AffineLoop, config: VTAConfig, alu: bool) -> bool:
     )
 
 
+def _hazard_free_uops(
+    rest: list[AffineLoop],
+    base: tuple[int, int, int],
+    outer: AffineLoop,
+    inner: AffineLoop,
+    check_hazards: bool,
+) -> list[Uop] | None:
+    """The micro-ops enumerating ``rest`` inside the two folded loops, in an order with no
+    write-after-write hazard: as given, else with the loops that keep the destination in place
+    outermost (so consecutive micro-ops write different entries); None if neither is free."""
+    orders = [rest]
+    fixed_outermost = sorted(rest, key=lambda loop: loop.dst != 0)
+    if fixed_outermost != rest:
+        orders.append(fixed_outermost)
+    for order in orders:
+        uops = _uops(order, base)
+        if not check_hazards or hazard_free(_dst_sequence(outer, inner, uops)):
+            return uops
+    return None
+
+
 def build_kernels(
     loops: list[AffineLoop],
     base: tuple[int, int, int],
@@ -117,8 +139,8 @@ def build_kernels(
         outer, inner = (loops[k] if k is not None else unit for k in pair)
         if not (_fits(outer, config, alu) and _fits(inner, config, alu)):
             continue
-        uops = _uops(rest_of(pair), base)
-        if check_hazards and not hazard_free(_dst_sequence(outer, inner, uops)):
+        uops = _hazard_free_uops(rest_of(pair), base, outer, inner, check_hazards)
+        if uops is None:
             continue
         return [
             KernelInsn(

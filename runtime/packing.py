@@ -23,6 +23,7 @@ or taken from a ``rows`` coordinate. Indices outside the logical tensor read zer
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,6 +111,103 @@ class PackSpec:
             )
         except (KeyError, TypeError, ValueError) as err:
             raise PackError(f"malformed packing specification: {err!r}") from None
+
+    # ------------------------------------------------------------------ text
+
+    def to_text(self) -> str:
+        """A one-line form for IR attributes (the logical shape comes from the tensor type):
+
+        ``n=1, ic=3 | dims [n, ic, oh*2+kh-3] | outer [n, #block_in, rows(2)] |
+        lanes [batch 1 (), block_in 16 (ic, kh)]``
+        """
+
+        def dim(spec: tuple[Any, ...]) -> str:
+            if spec[0] == "loop":
+                return str(spec[1])
+            if spec[0] == "rows":
+                return "rows"
+            _, outer, stride, inner, offset = spec
+            return f"{outer}*{stride}+{inner}" + (f"{offset:+d}" if offset else "")
+
+        def coord(kind: str, what: str | int) -> str:
+            return {"loop": f"{what}", "block": f"#{what}", "rows": f"rows({what})"}[kind]
+
+        extents = ", ".join(f"{n}={e}" for n, e in self.extents)
+        dims = ", ".join(dim(i) for i in self.index)
+        outer = ", ".join(coord(k, w) for k, w in self.coords)
+        lanes = ", ".join(f"{g.name} {g.lanes} ({', '.join(g.loops)})" for g in self.groups)
+        return f"{extents} | dims [{dims}] | outer [{outer}] | lanes [{lanes}]"
+
+    @classmethod
+    def from_text(cls, text: str, logical_shape: tuple[int, ...]) -> PackSpec:
+        """The inverse of :meth:`to_text`; a malformed text is a :class:`PackError`."""
+        parts = [p.strip() for p in text.split("|")]
+        heads = ("dims [", "outer [", "lanes [")
+        if len(parts) != 4 or any(
+            not p.startswith(h) or not p.endswith("]")
+            for p, h in zip(parts[1:], heads, strict=True)
+        ):
+            raise PackError(
+                f"malformed layout {text!r}: expected 'EXTENTS | dims [..] | "
+                "outer [..] | lanes [..]'"
+            )
+        extents = tuple((n, int(e)) for n, e in re.findall(r"([\w.]+)=(\d+)", parts[0]))
+
+        def items(part: str) -> list[str]:
+            body = part[part.index("[") + 1 : -1].strip()
+            return [i.strip() for i in re.split(r",\s*(?![^()]*\))", body)] if body else []
+
+        index: list[tuple[Any, ...]] = []
+        for item in items(parts[1]):
+            window = re.fullmatch(r"([\w.]+)\*(\d+)\+([\w.]+)([+-]\d+)?", item)
+            if item == "rows":
+                index.append(("rows",))
+            elif window:
+                o, st, i, off = window.groups()
+                index.append(("window", o, int(st), i, int(off or 0)))
+            else:
+                index.append(("loop", item))
+        coords: list[tuple[str, str | int]] = []
+        for item in items(parts[2]):
+            rows = re.fullmatch(r"rows\((\d+)\)", item)
+            if rows:
+                coords.append(("rows", int(rows.group(1))))
+            elif item.startswith("#"):
+                coords.append(("block", item[1:]))
+            else:
+                coords.append(("loop", item))
+        groups = []
+        for item in items(parts[3]):
+            match = re.fullmatch(r"([\w.]+) (\d+) \(([^)]*)\)", item)
+            if not match:
+                raise PackError(f"malformed lane group {item!r} in layout {text!r}")
+            loops = tuple(x.strip() for x in match.group(3).split(",") if x.strip())
+            groups.append(LaneGroup(match.group(1), int(match.group(2)), loops))
+        spec = cls(tuple(logical_shape), extents, tuple(index), tuple(coords), tuple(groups))
+        spec.check()
+        return spec
+
+    def check(self) -> None:
+        """Refuse a specification whose names or ranks do not fit together."""
+        extents = self.loop_extents
+        names = {g.name for g in self.groups}
+        if len(self.index) != len(self.logical_shape):
+            raise PackError(
+                f"the layout indexes {len(self.index)} dimensions, the tensor has "
+                f"{len(self.logical_shape)}"
+            )
+        used = [g for g in self.groups for g in g.loops]
+        used += [i[1] for i in self.index if i[0] == "loop"]
+        used += [x for i in self.index if i[0] == "window" for x in (i[1], i[3])]
+        used += [str(w) for k, w in self.coords if k == "loop"]
+        unknown = sorted(set(used) - extents.keys())
+        if unknown:
+            raise PackError(f"the layout uses loops without an extent: {', '.join(unknown)}")
+        for kind, what in self.coords:
+            if kind == "block" and what not in names:
+                raise PackError(f"block coordinate #{what} names no lane group")
+            if kind == "rows" and not 0 <= int(what) < len(self.logical_shape):
+                raise PackError(f"rows({what}) is not a dimension of the tensor")
 
     # --------------------------------------------------------------- indices
 

@@ -96,3 +96,39 @@ def test_fixed_conv_keeps_rows_for_dma_padding() -> None:
     assert op.inp.spec.coords == (("loop", "n"), ("block", "block_in"), ("rows", 2), ("rows", 3))
     assert op.inp.window_offsets == (0, 0, -1, -1)
     assert op.reduction == frozenset({"block_in", "kh", "kw"})
+
+
+def test_borders_the_dma_cannot_pad_are_explicit() -> None:
+    """A border at least as wide as the kernel (a tile of output rows could read it only) or
+    wider than the 15 elements LOAD pads makes its window expanded, zeros included in DRAM."""
+
+    def conv_space(rows: Window, cols: Window) -> IterationSpace:
+        extents = (("oh", (rows.size - 2 * rows.offset - 3) // rows.stride + 1),)
+        extents += (("ow", (cols.size - 2 * cols.offset - 3) // cols.stride + 1),)
+        return IterationSpace(
+            loops=(("n", 1), ("oc", 16), *extents, ("ic", 16), ("kh", 3), ("kw", 3)),
+            lhs=Operand("x", ("n", "ic", rows, cols), 1),
+            rhs=Operand("w", ("oc", "ic", "kh", "kw"), 1),
+            out=Operand("y", ("n", "oc", "oh", "ow"), 4),
+            swappable=False,
+        )
+
+    config = VTAConfig()
+    space = conv_space(Window("oh", "kh", 1, -1, 4), Window("ow", "kw", 2, -3, 5))
+    op = block(space, select_embedding(space, config), config)
+    assert op.inp.spec.coords[-3:] == (("loop", "ow"), ("loop", "kw"), ("rows", 2))
+    assert op.padded_windows == frozenset({"kh"})
+    space = conv_space(Window("oh", "kh", 1, -3, 4), Window("ow", "kw", 1, -16, 5))
+    op = block(space, select_embedding(space, config), config)
+    assert op.padded_windows == frozenset()
+    rng = np.random.default_rng(0)
+    x = rng.integers(-128, 128, (1, 16, 4, 5))
+    w = rng.integers(-128, 128, (16, 16, 3, 3))
+    xp = np.pad(x, ((0, 0), (0, 0), (3, 3), (16, 16)))
+    oh, ow = dict(space.loops)["oh"], dict(space.loops)["ow"]
+    ref = np.zeros((1, 16, oh, ow), dtype=np.int64)
+    for kh in range(3):
+        for kw in range(3):
+            window = xp[:, :, kh : kh + oh, kw : kw + ow]
+            ref += np.einsum("nchw,oc->nohw", window, w[:, :, kh, kw])
+    np.testing.assert_array_equal(packed_contraction(op, {"x": x, "w": w}), ref)

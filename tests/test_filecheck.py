@@ -1,4 +1,4 @@
-"""Runs the lit + FileCheck suite in tests/filecheck, so `pytest` covers it."""
+"""Runs the lit + FileCheck suite in tests/filecheck, so that `pytest` covers it."""
 
 import shutil
 import subprocess
@@ -8,8 +8,13 @@ from pathlib import Path
 SUITE = Path(__file__).parent / "filecheck"
 
 
+def lit_executable() -> str:
+    """lit beside the running Python (the environment under test), else lit on PATH."""
+    beside = Path(sys.executable).parent / "lit"
+    return str(beside) if beside.is_file() else shutil.which("lit") or "lit"
+
+
 def test_lit_suite_passes() -> None:
-    lit = shutil.which("lit") or str(Path(sys.executable).parent / "lit")
-    done = subprocess.run([lit, str(SUITE), "-v"], capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "Passed" in done.stdout
+    done = subprocess.run([lit_executable(), str(SUITE), "-v"], capture_output=True, text=True)
+    assert done.returncode == 0, f"lit failed:\n{done.stdout}\n{done.stderr}"
+    assert "Passed" in done.stdout, done.stdout

@@ -121,3 +121,20 @@ def test_micro_op_kernels_stay_within_the_chisel_buffer() -> None:
 def test_deterministic() -> None:
     problem = conv(8, 28, 4, 3, 2)
     assert plan_tiles(problem, DEFAULT) == plan_tiles(problem, DEFAULT)
+
+
+@pytest.mark.parametrize(
+    ("tiles", "threads"),
+    [({"block_out": 2, "oh": 4, "block_in": 1}, 2), ({"block_out": 4, "oh": 14}, 1)],
+)
+def test_replay_tracks_the_timed_simulator(tiles: dict[str, int], threads: int) -> None:
+    import vtac
+    from vtac.compiler import compile_module
+    from vtac.runtime.timing import time_program
+    from vtac.workloads import conv as conv_text
+
+    compiled = compile_module(
+        vtac.parse_ir(conv_text(32, 14, 64, 3, 1, 1)), tiles=tiles, vthreads=threads
+    )
+    timed = time_program(DEFAULT, compiled.image.insns).cycles
+    assert abs(compiled.schedule.cycles - timed) <= 0.03 * timed

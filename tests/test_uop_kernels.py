@@ -87,3 +87,17 @@ def test_every_step_exactly_once_and_hazard_free(loops, base) -> None:  # noqa: 
         dst = [s[0] for s in executed([k])]
         assert all(dst[t] != dst[t - 1] for t in range(1, len(dst)))
         assert all(dst[t] != dst[t - 2] for t in range(2, len(dst)))
+
+
+def test_reduction_enumerated_outside_the_destination_loops() -> None:
+    # a conv tile: output blocks 16, rows 7, columns 7 (moving dst); window 3x3 (dst fixed)
+    loops = [
+        AffineLoop(16, 49, 0, 9),
+        AffineLoop(7, 7, 30, 0),
+        AffineLoop(7, 1, 2, 0),
+        AffineLoop(3, 0, 15, 3),
+        AffineLoop(3, 0, 1, 1),
+    ]
+    (kernel,) = build_kernels(loops, (0, 0, 0), CONFIG)
+    assert len(kernel.uops) == 7 * 3 * 3  # the two largest loops folded
+    assert Counter(executed([kernel])) == expected(loops, (0, 0, 0))

@@ -8,10 +8,10 @@
         check_program(program)          # compile, simulate strictly, compare bit for bit
 
 :func:`programs` draws nn functions (dense, matmul or conv2d with random shapes, strides 1 to 3,
-paddings, kernels 1 to 7, channel counts including 1, 3 and non-multiples of 16) followed by a
-chain of 0 to 4 epilogue ops, with inputs that include the int8 extremes; :func:`configs` draws
-valid hardware configurations. A failure prints a ready-to-run ``.mlir`` file and the command line
-that shows the difference (:func:`reproducer`).
+paddings up to and past the kernel's extent, kernels 1 to 7, channel counts including 1, 3 and
+non-multiples of 16) followed by a chain of 0 to 4 epilogue ops, with inputs that include the
+int8 extremes; :func:`configs` draws valid hardware configurations. A failure prints a
+ready-to-run ``.mlir`` file and the command line that shows the difference (:func:`reproducer`).
 """
 
 from __future__ import annotations
@@ -82,7 +82,8 @@ def programs(draw: st.DrawFn, config: VTAConfig | None = None) -> Program:
         k = draw(st.sampled_from([1, 4, 16, 24]))
         r, s = draw(st.integers(1, 7)), draw(st.integers(1, 7))
         sh, sw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-        ph, pw = draw(st.integers(0, r - 1)), draw(st.integers(0, s - 1))
+        # paddings as wide as the kernel or wider, and past the 15 elements a LOAD can add
+        ph, pw = (draw(st.integers(0, extent + 1) | st.just(16)) for extent in (r, s))
         h = draw(st.integers(max(1, r - 2 * ph), r + 8))
         w = draw(st.integers(max(1, s - 2 * pw), s + 8))
         n = draw(st.integers(1, 2))

@@ -1,0 +1,236 @@
+"""The Python API: the Function builder, parsing and printing, pipelines, and the errors every
+misuse raises (ValueError subclasses with the location, never an xDSL BaseException)."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ModuleOp
+
+import vtac
+from vtac.backends.reference import ReferenceError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def dense_relu() -> vtac.Function:
+    f = vtac.Function("dense_relu")
+    x = f.input("x", (16, 64), "i8")
+    w = f.input("w", (32, 64), "i8")
+    y = f.dense(x, w, name="acc")
+    y = f.shr(y, 8)
+    y = f.clip(y, 0, 127)
+    y = f.cast(y, "i8", name="y")
+    f.output(y)
+    return f
+
+
+def test_builder_makes_a_verified_module_that_prints_and_runs() -> None:
+    f = dense_relu()
+    x, w = f.inputs
+    assert (x.shape, x.dtype, x.name) == ((16, 64), "i8", "x")
+    (y,) = f.outputs
+    assert (y.shape, y.dtype) == ((16, 32), "i8")
+    assert repr(y) == "Tensor(%y: tensor<16x32xi8> in @dense_relu)"
+    module = f.module()
+    assert isinstance(module, ModuleOp)
+    text = vtac.print_ir(module)
+    assert text.startswith("builtin.module {\n  func.func @dense_relu(%x: tensor<16x64xi8>, %w:")
+    assert "%acc = nn.dense %x, %w : (tensor<16x64xi8>, tensor<32x64xi8>) -> tensor<16x32xi32>" in (
+        text
+    )
+    assert '%y = nn.cast %1 {mode = "wrap"}' in text
+    rng = np.random.default_rng(1)
+    xa = rng.integers(-128, 128, (16, 64), dtype=np.int8)
+    wa = rng.integers(-128, 128, (32, 64), dtype=np.int8)
+    want = np.clip((xa.astype(np.int64) @ wa.astype(np.int64).T) >> 8, 0, 127).astype(np.int8)
+    for program in (module, vtac.parse_ir(text), module.body.block.first_op):
+        (out,) = vtac.reference_run(program, {"x": xa, "w": wa})  # type: ignore[arg-type]
+        np.testing.assert_array_equal(out, want)
+
+
+def test_module_ends_building_and_returns_fresh_copies() -> None:
+    f = dense_relu()
+    first, second = f.module(), f.module()
+    assert first is not second and first.is_structurally_equivalent(second)
+    first.body.block.first_op.detach()  # type: ignore[union-attr]
+    assert len(list(f.module().body.block.ops)) == 1
+    with pytest.raises(vtac.IRError, match="@dense_relu is already built: module"):
+        f.relu(f.outputs[0])
+    with pytest.raises(vtac.IRError, match="already built"):
+        f.input("z", (1,), "i32")
+
+
+def test_conv_and_pool_arguments_have_short_forms() -> None:
+    f = vtac.Function("c")
+    x = f.input("x", (1, 3, 9, 9), "i8")
+    w = f.input("w", (4, 3, 3, 3), "i8")
+    assert f.conv2d(x, w).shape == (1, 4, 7, 7)
+    assert f.conv2d(x, w, 2, 1).shape == (1, 4, 5, 5)
+    assert f.conv2d(x, w, (1, 2), (1, 0)).shape == (1, 4, 9, 4)  # padding (vertical, horizontal)
+    assert f.conv2d(x, w, 1, (2, 0, 0, 2)).shape == (1, 4, 9, 9)  # [top, left, bottom, right]
+    y = f.cast(f.relu(f.conv2d(x, w, padding=1)), mode="saturate")
+    assert f.max_pool2d(y, 3).shape == (1, 4, 3, 3)  # strides default to the kernel
+    assert f.max_pool2d(y, (2, 3), 1, 1).shape == (1, 4, 10, 9)
+    with pytest.raises(vtac.IRError, match=r"strides must be an int or 2 values, got \[1, 1, 1\]"):
+        f.conv2d(x, w, (1, 1, 1))
+    with pytest.raises(vtac.IRError, match="padding must be an int, .vertical, horizontal. or"):
+        f.conv2d(x, w, 1, (1, 1, 1))
+
+
+def test_builder_errors_name_the_function_and_op() -> None:
+    f = vtac.Function("e")
+    x = f.input("x", (2, 3), "i8")
+    w = f.input("w", (4, 5), "i8")
+    acc = f.input("acc", (2, 4), "i32")
+    cases = [
+        (lambda: f.dense(x, w), r"@e: nn.dense: data has K = 3 \(dimension 1\) but weights"),
+        (lambda: f.conv2d(x, w), r"@e: nn.conv2d: data must have rank 4 \(NCHW\)"),
+        (lambda: f.shr(acc, 40), r"@e: nn.shr: shift amount must be in \[0, 31\], got 40"),
+        (lambda: f.shr(acc, 2**70), "@e: nn.shr: .*out of range"),
+        (lambda: f.clip(acc, 9, 1), "@e: nn.clip: clip min 9 is greater than max 1"),
+        (lambda: f.cast(acc, mode="round"), "@e: nn.cast: cast mode must be one of wrap, sat"),
+        (lambda: f.cast(acc, "i16"), "@e: nn.cast converts i32 to i8, not to 'i16'"),
+        (lambda: f.add(x, acc), "@e: nn.add: lhs must have element type i32, got i8"),
+        (lambda: f.relu(x), "@e: nn.relu: input must have element type i32, got i8"),
+        (lambda: f.max_pool2d(x, 2), r"@e: nn.max_pool2d: input must have rank 4 \(NCHW\)"),
+        (lambda: f.input("bad", (2, 3), "f32"), "dtype must be one of i8, i32, got 'f32'"),
+        (lambda: f.input("bad", (2, 0), "i8"), r"input bad: shape must be positive ints"),
+        (lambda: f.input("x", (2,), "i8"), "@e: the name 'x' is already used"),
+        (lambda: f.input("x_1", (2,), "i8"), "'x_1' is not a usable value name"),
+        (lambda: f.input("9a", (2,), "i8"), "'9a' is not a usable value name"),
+        (lambda: f.relu(acc, name="acc"), "the name 'acc' is already used"),
+        (lambda: f.relu(np.zeros(2)), "@e: expected a Tensor, got ndarray"),  # type: ignore[arg-type]
+        (lambda: f.output(acc, 3), "@e: expected a Tensor, got int"),  # type: ignore[arg-type]
+        (lambda: vtac.Function(""), "a function needs a name"),
+    ]
+    for call, message in cases:
+        with pytest.raises(vtac.IRError, match=message):
+            call()
+    assert [t.name for t in f.inputs] == ["x", "w", "acc"]  # refused inputs left no trace
+    other = vtac.Function("o")
+    with pytest.raises(vtac.IRError, match=r"@o: Tensor\(%acc: tensor<2x4xi32> in @e\) belongs"):
+        other.relu(acc)
+    with pytest.raises(vtac.IRError, match="@o has no outputs: call output"):
+        other.module()
+    f.output(f.relu(acc))
+    assert len(list(f.module().body.block.first_op.body.block.args)) == 3  # type: ignore[union-attr]
+
+
+def test_parse_errors_carry_the_location() -> None:
+    with pytest.raises(vtac.IRError, match="<string>:1:"):
+        vtac.parse_ir("func.func @f(%x: tensor<2xi8>")
+    text = (
+        "func.func @f(%x: tensor<2x3xi8>, %w: tensor<4x5xi8>) -> tensor<2x4xi32> {\n"
+        "  %y = nn.dense %x, %w : (tensor<2x3xi8>, tensor<4x5xi8>) -> tensor<2x4xi32>\n"
+        "  func.return %y : tensor<2x4xi32>\n}"
+    )
+    with pytest.raises(vtac.IRError) as info:
+        vtac.parse_ir(text, "model.mlir")
+    message = str(info.value)
+    assert message.startswith("model.mlir:2:3\n  %y = nn.dense")
+    assert "nn.dense: data has K = 3 (dimension 1) but weights have K = 5" in message
+    assert "func.return" not in message  # the underline stays on the op's line
+    with pytest.raises(
+        vtac.IRError, match="(?s)<string>:2:.*Operation nn.conv3d is not registered"
+    ):
+        vtac.parse_ir("func.func @f() {\n  %y = nn.conv3d : () -> ()\n  func.return\n}")
+    with pytest.raises(vtac.IRError, match="(?s)<string>:2:.*cast mode must be one of"):
+        vtac.parse_ir(
+            "func.func @f(%x: tensor<2xi32>) {\n"
+            "  %y = nn.cast %x {mode = 3} : (tensor<2xi32>) -> tensor<2xi8>\n  func.return\n}"
+        )
+    # an error outside nn (func.return's types) names the problem and shows the op
+    with pytest.raises(vtac.IRError) as info:
+        vtac.parse_ir(
+            "func.func @f(%x: tensor<2xi32>) -> tensor<2xi8> {\n  func.return %x : tensor<2xi32>\n}"
+        )
+    assert "Expected arguments to have the same types as the function output types" in str(
+        info.value
+    )
+    assert '"func.return"(%x)' in str(info.value)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_mangled_text_parses_or_raises_ir_error(data: st.DataObject) -> None:
+    """Deleting, duplicating or replacing a piece of a valid program never escapes as another
+    exception type."""
+    text = (ROOT / "examples" / "conv2d.mlir").read_text()
+    start = data.draw(st.integers(0, len(text) - 1))
+    end = data.draw(st.integers(start, min(len(text), start + 12)))
+    piece = data.draw(st.sampled_from(["", text[start:end] * 2, "0", "-1", "?", "x", "]", "i32"]))
+    with contextlib.suppress(vtac.IRError):
+        vtac.parse_ir(text[:start] + piece + text[end:])
+
+
+def test_read_ir_names_the_file(tmp_path: Path) -> None:
+    module = vtac.read_ir(ROOT / "examples" / "matmul.mlir")
+    assert "nn.matmul" in vtac.print_ir(module)
+    broken = tmp_path / "broken.mlir"
+    broken.write_text("func.func @f(\n")
+    with pytest.raises(vtac.IRError, match="broken.mlir:2"):
+        vtac.read_ir(broken)
+    with pytest.raises(vtac.IRError, match="cannot read .*missing.mlir: No such file"):
+        vtac.read_ir(tmp_path / "missing.mlir")
+    binary = tmp_path / "binary.mlir"
+    binary.write_bytes(b"\xff\xfe")
+    with pytest.raises(vtac.IRError, match="binary.mlir: not UTF-8 text"):
+        vtac.read_ir(binary)
+
+
+def test_print_ir_generic_and_custom_agree() -> None:
+    module = dense_relu().module()
+    generic = vtac.print_ir(module, generic=True)
+    assert '"nn.dense"(%x, %w)' in generic and generic.endswith("\n")
+    assert vtac.print_ir(vtac.parse_ir(generic)) == vtac.print_ir(module)
+
+
+def test_run_pipeline_returns_a_new_module() -> None:
+    module = dense_relu().module()
+    before = vtac.print_ir(module)
+    lowered = vtac.run_pipeline(module, "vtac-isel{embedding=fixed},canonicalize")
+    assert vtac.print_ir(module) == before  # the input is unchanged
+    assert "vtac.embedding" in vtac.print_ir(lowered)
+    assert vtac.print_ir(vtac.run_pipeline(module, "")) == before
+
+
+def test_run_pipeline_errors_are_pipeline_errors() -> None:
+    module = dense_relu().module()
+    cases = [
+        ("no-such-pass", r"pipeline 'no-such-pass': Unrecognized passes: \['no-such-pass'\]"),
+        ("vtac-isel{", r"(?s)pipeline 'vtac-isel\{': .*Expected argument name"),
+        ("vtac-isel{bogus=1}", r"pipeline 'vtac-isel\{bogus=1\}': .*bogus"),
+        ("vtac-isel{embedding=nope}", "vtac-isel: embedding must be"),
+    ]
+    for pipeline, message in cases:
+        with pytest.raises(vtac.PipelineError, match=message):
+            vtac.run_pipeline(module, pipeline)
+    f = vtac.Function("wide")
+    x = f.input("x", (1, 16), "i8")
+    f.output(f.clip(f.dense(x, f.input("w", (16, 16), "i8")), 0, 100000))
+    with pytest.raises(vtac.PipelineError, match="vtac-isel: nn.clip: clip maximum 100000"):
+        vtac.run_pipeline(f.module(), "vtac-isel")
+
+
+def test_reference_run_checks_inputs() -> None:
+    module = dense_relu().module()
+    with pytest.raises(ReferenceError, match="@dense_relu takes x, w; missing w"):
+        vtac.reference_run(module, {"x": np.zeros((16, 64), np.int8)})
+    function = module.body.block.first_op
+    assert isinstance(function, func.FuncOp)
+    with pytest.raises(
+        ReferenceError, match=r"@dense_relu: argument w: expected shape \(32, 64\), got \(64, 32\)"
+    ):
+        vtac.reference_run(function, [np.zeros((16, 64), np.int8), np.zeros((64, 32), np.int8)])
+
+
+def test_errors_are_value_errors() -> None:
+    for error in (vtac.IRError, vtac.PipelineError, ReferenceError):
+        assert issubclass(error, ValueError)

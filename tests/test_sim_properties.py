@@ -1,0 +1,185 @@
+"""Functional simulator against slow reference loops: random GEMM and ALU instructions."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vtac.runtime import sim_gemm
+from vtac.runtime.config import VTAConfig
+from vtac.runtime.isa import Alu, AluOp, Finish, Gemm, Uop, encode_uops
+from vtac.runtime.simulator import Simulator
+
+DEFAULT = VTAConfig()
+CONFIGS = [
+    DEFAULT,
+    VTAConfig.named("batch2"),
+    VTAConfig.named("block8_small"),
+    VTAConfig.named("block32"),
+]
+
+
+def wrap32(values: np.ndarray) -> np.ndarray:
+    return (values + 2**31) % 2**32 - 2**31
+
+
+def slow_gemm(acc: np.ndarray, inp: np.ndarray, wgt: np.ndarray, uops: list[Uop], insn: Gemm):  # noqa: ANN201
+    """sim_driver.cc's loop nest, one block product at a time, in int64."""
+    acc = acc.astype(np.int64).copy()
+    for i in range(insn.iter_out):
+        for j in range(insn.iter_in):
+            for u in uops:
+                d = u.dst_idx + i * insn.dst_factor_out + j * insn.dst_factor_in
+                s = u.src_idx + i * insn.src_factor_out + j * insn.src_factor_in
+                w = u.wgt_idx + i * insn.wgt_factor_out + j * insn.wgt_factor_in
+                product = inp[s].astype(np.int64) @ wgt[w].astype(np.int64).T
+                acc[d] = wrap32(acc[d] + product)
+    return acc
+
+
+def slow_alu(op: AluOp, a: int, b: int) -> int:
+    """One lane of sim_driver.cc's ALU in Python integers (shifts: amount modulo 32)."""
+    if op == AluOp.MIN:
+        result = min(a, b)
+    elif op == AluOp.MAX:
+        result = max(a, b)
+    elif op == AluOp.ADD:
+        result = a + b
+    elif op == AluOp.MUL:
+        result = a * b
+    else:
+        result = a >> (b % 32) if b >= 0 else a << (-b % 32)
+    return (result + 2**31) % 2**32 - 2**31
+
+
+def filled_simulator(config: VTAConfig, seed: int, acc_range: int = 2**31) -> Simulator:
+    rng = np.random.default_rng(seed)
+    sim = Simulator(config, np.zeros(256, np.uint8))
+    sim.inp[:] = rng.integers(-128, 128, sim.inp.shape)
+    sim.wgt[:] = rng.integers(-128, 128, sim.wgt.shape)
+    sim.acc[:] = rng.integers(-acc_range, acc_range, sim.acc.shape)
+    return sim
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.data())
+def test_gemm_matches_a_slow_loop(data: st.DataObject) -> None:
+    config = data.draw(st.sampled_from(CONFIGS), label="config")
+    uops = [
+        Uop(
+            data.draw(st.integers(0, 7)), data.draw(st.integers(0, 7)), data.draw(st.integers(0, 3))
+        )
+        for _ in range(data.draw(st.integers(1, 5)))
+    ]
+    insn = Gemm(
+        uop_bgn=2,
+        uop_end=2 + len(uops),
+        iter_out=data.draw(st.integers(1, 4)),
+        iter_in=data.draw(st.integers(1, 4)),
+        dst_factor_out=data.draw(st.integers(0, 3)),
+        dst_factor_in=data.draw(st.integers(0, 3)),
+        src_factor_out=data.draw(st.integers(0, 3)),
+        src_factor_in=data.draw(st.integers(0, 3)),
+        wgt_factor_out=data.draw(st.integers(0, 2)),
+        wgt_factor_in=data.draw(st.integers(0, 2)),
+    )
+    # smaller limits exercise the cut contractions, the float64 path and the cut BLAS calls
+    exact_terms = data.draw(st.sampled_from([1024, 2 * config.block_in, config.block_in // 2]))
+    blas_macs = data.draw(st.sampled_from([1 << 18, 1]))
+    sim = filled_simulator(config, data.draw(st.integers(0, 1000)))
+    sim.uop[2 : 2 + len(uops)] = encode_uops(uops, config)
+    want = slow_gemm(sim.acc, sim.inp, sim.wgt, uops, insn)
+    with (
+        mock.patch.object(sim_gemm, "EXACT_F32_TERMS", exact_terms),
+        mock.patch.object(sim_gemm, "BLAS_CALL_MACS", blas_macs),
+    ):
+        stats = sim.run([insn, insn, Finish()])  # the second runs from the cached plan
+    want = slow_gemm(want, sim.inp, sim.wgt, uops, insn)
+    np.testing.assert_array_equal(sim.acc, want)
+    assert stats.counters["gemm_counter"] == 2 * insn.iter_out * insn.iter_in * len(uops)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.data())
+def test_alu_matches_a_slow_loop(data: st.DataObject) -> None:
+    op = data.draw(st.sampled_from(list(AluOp)), label="op")
+    use_imm = data.draw(st.booleans(), label="use_imm")
+    imm = data.draw(st.integers(-40, 40) if op == AluOp.SHR else st.integers(-(2**15), 2**15 - 1))
+    uops = [
+        Uop(data.draw(st.integers(0, 7)), data.draw(st.integers(0, 7)), 0)
+        for _ in range(data.draw(st.integers(1, 5)))
+    ]
+    insn = Alu(
+        alu_opcode=op,
+        use_imm=int(use_imm),
+        imm=imm,
+        uop_bgn=0,
+        uop_end=len(uops),
+        iter_out=data.draw(st.integers(1, 4)),
+        iter_in=data.draw(st.integers(1, 4)),
+        dst_factor_out=data.draw(st.integers(0, 3)),
+        dst_factor_in=data.draw(st.integers(0, 3)),
+        src_factor_out=data.draw(st.integers(0, 3)),
+        src_factor_in=data.draw(st.integers(0, 3)),
+    )
+    seed = data.draw(st.integers(0, 1000))
+    sim = filled_simulator(DEFAULT, seed, 40 if op == AluOp.SHR else 2**31)
+    sim.uop[: len(uops)] = encode_uops(uops, DEFAULT)
+    acc = sim.acc.astype(np.int64).tolist()  # [entry][batch][lane] Python ints
+    for i in range(insn.iter_out):
+        for j in range(insn.iter_in):
+            for u in uops:
+                d = u.dst_idx + i * insn.dst_factor_out + j * insn.dst_factor_in
+                s = u.src_idx + i * insn.src_factor_out + j * insn.src_factor_in
+                for lane in range(16):
+                    b = imm if use_imm else acc[s][0][lane]
+                    acc[d][0][lane] = slow_alu(op, acc[d][0][lane], b)
+    stats = sim.run([insn, Finish()])
+    np.testing.assert_array_equal(sim.acc, np.array(acc))
+    assert stats.counters["alu_counter"] == insn.iter_out * insn.iter_in * len(uops)
+
+
+def test_large_convolution_gemm_matches_numpy() -> None:
+    """A 3x3 convolution tile as one GEMM (kernel column in the micro-ops, input-channel blocks
+    and kernel rows in the loops), with more micro-ops for one weight entry than the others:
+    large products (cut BLAS calls), several weight-group sizes, repeated destinations."""
+    config = VTAConfig.named("batch2")
+    rows, cols, ic, oc = 6, 14, 4, 2
+    in_rows, in_cols = rows + 2, cols + 2
+    uops = [
+        Uop((o * rows + r) * cols + c, r * in_cols + c + kw, o * ic * 9 + kw)
+        for kw in range(3)
+        for o in range(oc)
+        for r in range(rows)
+        for c in range(cols)
+        if not (kw == 2 and o == 1 and c >= 7)  # an uneven group
+    ]
+    insn = Gemm(
+        uop_bgn=0,
+        uop_end=len(uops),
+        iter_out=ic,
+        iter_in=3,
+        src_factor_out=in_rows * in_cols,
+        src_factor_in=in_cols,
+        wgt_factor_out=9,
+        wgt_factor_in=3,
+    )
+    sim = filled_simulator(config, 5)
+    sim.uop[: len(uops)] = encode_uops(uops, config)
+    dst = np.array([u.dst_idx for u in uops])
+    src = np.array([u.src_idx for u in uops])
+    wgt = np.array([u.wgt_idx for u in uops])
+    want = sim.acc.astype(np.int64)
+    for i in range(ic):
+        for j in range(3):
+            s = src + i * insn.src_factor_out + j * insn.src_factor_in
+            w = wgt + i * insn.wgt_factor_out + j * insn.wgt_factor_in
+            products = np.einsum(
+                "nbk,nok->nbo", sim.inp[s].astype(np.int64), sim.wgt[w].astype(np.int64)
+            )
+            np.add.at(want, dst, products)
+    sim.run([insn, Finish()])
+    np.testing.assert_array_equal(sim.acc, wrap32(want))
