@@ -100,9 +100,29 @@ class _LoopPlan:
     src: _Entries | None  # entries read: input (GEMM) or accumulator (ALU, tensor operand)
     wgt: _Entries | None  # weight entries read (GEMM)
     gemm: GemmPlan | None = None
-    # ALU: the steps as chunks that can run at once, (dst, src or None with an immediate);
-    # only when the indices are in bounds
+    # ALU, only when the indices are in bounds: the steps as chunks that can run at once,
+    # (dst, src or None with an immediate), or merged when they revisit destinations but read
+    # nothing they write (then chunks are made only if SHR with tensor amounts needs them)
     runs: list[tuple[Index, Index | None]] = field(default_factory=list)
+    merged: _Merged | None = None
+
+    def alu_runs(self) -> list[tuple[Index, Index | None]]:
+        """The chunks of an ALU plan, made from its merged steps the first time they are needed."""
+        if not self.runs and self.merged is not None:
+            m = self.merged
+            self.runs = _runs(m.entries[m.inverse], m.src)
+        return self.runs
+
+
+@dataclass(frozen=True)
+class _Merged:
+    """ALU steps that revisit destinations but read only values from before the instruction:
+    each distinct destination takes all its operands at once (one ``ufunc.at``)."""
+
+    entries: np.ndarray  # the distinct destinations, ascending
+    inverse: np.ndarray  # per step, the position of its destination in ``entries``
+    src: np.ndarray | None  # per step, the entry it reads (None with an immediate)
+    counts: np.ndarray  # per destination, the number of steps that write it
 
 
 class _LoadTarget(NamedTuple):
@@ -333,10 +353,10 @@ class Simulator:
             )
 
     def _load(self, module: str, insn: Load) -> None:
+        if insn.x_size == 0:  # a no-op of any memory type, even unknown, as in sim_driver.cc
+            return
         if insn.memory_type not in MemType._value2member_map_:
             raise _Fault(f"LOAD of unknown memory type {insn.memory_type}")
-        if insn.x_size == 0:  # a no-op of any memory type, as in sim_driver.cc
-            return
         kind = MemType(insn.memory_type)
         if kind == MemType.OUT:
             raise _Fault("LOAD of memory type OUT: the output buffer can only be stored")
@@ -380,10 +400,10 @@ class Simulator:
         self.stats.counters[counter] += insn.x_size * insn.y_size * self._counted_bytes[kind]
 
     def _store(self, insn: Store) -> None:
+        if insn.x_size == 0:  # a no-op of any memory type, even unknown, as in sim_driver.cc
+            return  # (VTA's runtime emits store-module no-ops with memory type UOP)
         if insn.memory_type not in MemType._value2member_map_:
             raise _Fault(f"STORE of unknown memory type {insn.memory_type}")
-        if insn.x_size == 0:  # a no-op of any memory type (VTA's runtime emits them as UOP)
-            return
         if insn.memory_type != MemType.OUT:
             raise _Fault(f"STORE supports only memory type OUT (4), got {insn.memory_type}")
         if insn.y_pad_0 or insn.y_pad_1 or insn.x_pad_0 or insn.x_pad_1:
@@ -470,15 +490,9 @@ class Simulator:
                 )
             return plan
         depth = self.config.acc_depth
-        if insn.use_imm:
-            if plan.dst.top < depth:
-                plan.runs = [(_index(dst[a:b]), None) for a, b in _independent_runs(dst, None)]
-            return plan
-        plan.src = _entries(src)
+        plan.src = _entries(src)  # bounds-checked with an immediate too, as in sim_driver.cc
         if plan.dst.top < depth and plan.src.top < depth:
-            plan.runs = [
-                (_index(dst[a:b]), _index(src[a:b])) for a, b in _independent_runs(dst, src)
-            ]
+            plan.runs, plan.merged = _alu_steps(dst, None if insn.use_imm else src)
         return plan
 
     def _bounds(self, name: str, top: int, depth: int) -> None:
@@ -525,12 +539,16 @@ class Simulator:
             raise _Fault(plan.hazard)
         depth = self.config.acc_depth
         self._bounds("accumulator (dst)", plan.dst.top, depth)
-        if plan.src is not None:
-            self._bounds("accumulator (src)", plan.src.top, depth)
+        assert plan.src is not None
+        self._bounds("accumulator (src)", plan.src.top, depth)
         self._write("acc", "compute", plan.dst.index)
         acc = self.acc
-        for d, s in plan.runs:
-            acc[d] = _alu(op, acc[d], np.int32(insn.imm) if s is None else acc[s])
+        merged = plan.merged
+        if merged is not None and (merged.src is None or op != AluOp.SHR):
+            _merge(op, acc, merged, insn.imm)
+        else:
+            for d, s in plan.alu_runs():
+                acc[d] = _alu(op, acc[d], np.int32(insn.imm) if s is None else acc[s])
         self.acc_computed[plan.dst.index] = True
         self.stats.counters["alu_counter"] += plan.steps
 
@@ -608,22 +626,69 @@ def _alu(op: AluOp, a: np.ndarray, b: np.ndarray | np.int32) -> np.ndarray:
     return np.where(amount >= 0, wide >> (amount & 31), wide << (-amount & 31)).astype(np.int32)
 
 
-def _independent_runs(dst: np.ndarray, src: np.ndarray | None) -> list[tuple[int, int]]:
+def _alu_steps(
+    dst: np.ndarray, src: np.ndarray | None
+) -> tuple[list[tuple[Index, Index | None]], _Merged | None]:
+    """How to run ALU steps writing ``dst`` and reading ``src`` (None with an immediate): one
+    chunk when the destinations are distinct and no step reads what an earlier one wrote,
+    merged when only the first condition fails, in chunks otherwise."""
+    entries, first, inverse, counts = np.unique(
+        dst, return_index=True, return_inverse=True, return_counts=True
+    )
+    if src is not None:
+        at = np.minimum(np.searchsorted(entries, src), entries.size - 1)
+        first_write = np.where(entries[at] == src, first[at], dst.size)
+        if (first_write < np.arange(dst.size)).any():  # a step reads what an earlier one wrote
+            return _runs(dst, src), None
+    if entries.size < dst.size:
+        return [], _Merged(entries, inverse.reshape(-1), src, counts)
+    return [(_index(dst), None if src is None else _index(src))], None
+
+
+#: The ALU operations that merge repeated destinations with ``ufunc.at`` (in int64).
+_MERGE_UFUNCS = {
+    AluOp.MIN: np.minimum,
+    AluOp.MAX: np.maximum,
+    AluOp.ADD: np.add,
+    AluOp.MUL: np.multiply,
+}
+
+
+def _merge(op: AluOp, acc: np.ndarray, merged: _Merged, imm: int) -> None:
+    """Run merged ALU steps at once. They commute: ADD and MUL are exact in int64 modulo 2^32
+    (int64 sums of at most 2^25 int32 terms do not overflow; int64 products wrap modulo 2^64,
+    a multiple of 2^32), MIN and MAX are order-free, and an immediate shift repeated k times
+    is one shift by k times its amount (:func:`_repeated_shift`)."""
+    values = acc[merged.entries].astype(np.int64)
+    if op == AluOp.SHR:
+        values = _repeated_shift(values, imm, merged.counts)
+    else:
+        operand = np.int64(imm) if merged.src is None else acc[merged.src]
+        _MERGE_UFUNCS[op].at(values, merged.inverse, operand)
+    acc[merged.entries] = values.astype(np.int32)  # keeps the low 32 bits
+
+
+def _repeated_shift(values: np.ndarray, imm: int, counts: np.ndarray) -> np.ndarray:
+    """``counts[e]`` SHRs by ``imm`` of entry e (int64 values of int32 lanes). Each step shifts
+    by its amount modulo 32, as :func:`_alu` does; k right shifts by r are one by k*r (capped
+    at 63, beyond which an int64 shift is undefined and the int32 result is already 0 or -1);
+    k left shifts by r, each wrapping at 32 bits, are one by k*r wrapping at 32 bits (capped
+    at 32, where every bit is gone)."""
+    amount = (imm if imm >= 0 else -imm) & 31
+    total = (counts.astype(np.int64) * amount).reshape((-1,) + (1,) * (values.ndim - 1))
+    if imm >= 0:
+        return values >> np.minimum(total, 63)
+    return values << np.minimum(total, 32)
+
+
+def _runs(dst: np.ndarray, src: np.ndarray | None) -> list[tuple[Index, Index | None]]:
     """Consecutive chunks of steps that can run at once with the effect of running them one by
     one: within a chunk, no step writes or reads an entry an earlier step of the chunk wrote
     (a chunk reads all its operands before it writes, so reading what a later step writes is
     fine). ``src`` is None when the steps read only their destination."""
     n = dst.size
-    steps = np.arange(n)
-    if np.bincount(dst).max() == 1:  # distinct destinations: only reads can conflict
-        if src is None:
-            return [(0, n)]
-        writer = np.full(int(max(dst.max(), src.max())) + 1, n)
-        writer[dst] = steps
-        if (writer[src] >= steps).all():
-            return [(0, n)]
     conflict = _last_write_before(dst, [dst] if src is None else [dst, src])
-    runs = []
+    runs: list[tuple[Index, Index | None]] = []
     start = 0
     while start < n:  # the chunk ends at the first step conflicting with one inside it
         stop, low, width = n, start + 1, 64
@@ -634,7 +699,7 @@ def _independent_runs(dst: np.ndarray, src: np.ndarray | None) -> list[tuple[int
                 stop = low + int(hits[0])
                 break
             low, width = high, 2 * width
-        runs.append((start, stop))
+        runs.append((_index(dst[start:stop]), None if src is None else _index(src[start:stop])))
         start = stop
     return runs
 

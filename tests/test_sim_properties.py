@@ -5,6 +5,7 @@ from __future__ import annotations
 from unittest import mock
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -102,6 +103,32 @@ def test_gemm_matches_a_slow_loop(data: st.DataObject) -> None:
     assert stats.counters["gemm_counter"] == 2 * insn.iter_out * insn.iter_in * len(uops)
 
 
+def slow_alu_instruction(acc: np.ndarray, uops: list[Uop], insn: Alu) -> np.ndarray:
+    """sim_driver.cc's loop nest for one ALU instruction, one lane at a time in Python ints."""
+    values = acc.astype(np.int64).tolist()  # [entry][batch][lane]
+    op = AluOp(insn.alu_opcode)
+    for i in range(insn.iter_out):
+        for j in range(insn.iter_in):
+            for u in uops:
+                d = u.dst_idx + i * insn.dst_factor_out + j * insn.dst_factor_in
+                s = u.src_idx + i * insn.src_factor_out + j * insn.src_factor_in
+                for b, row in enumerate(values[d]):
+                    for lane in range(len(row)):
+                        operand = insn.imm if insn.use_imm else values[s][b][lane]
+                        row[lane] = slow_alu(op, row[lane], operand)
+    return np.array(values)
+
+
+def run_alu(insn: Alu, uops: list[Uop], seed: int, acc_range: int) -> None:
+    """Run ``insn`` twice (the second time from the cached plan) against the slow loop."""
+    sim = filled_simulator(DEFAULT, seed, acc_range)
+    sim.uop[insn.uop_bgn : insn.uop_end] = encode_uops(uops, DEFAULT)
+    want = slow_alu_instruction(slow_alu_instruction(sim.acc, uops, insn), uops, insn)
+    stats = sim.run([insn, insn, Finish()])
+    np.testing.assert_array_equal(sim.acc, want)
+    assert stats.counters["alu_counter"] == 2 * insn.iter_out * insn.iter_in * len(uops)
+
+
 @settings(max_examples=120, deadline=None)
 @given(st.data())
 def test_alu_matches_a_slow_loop(data: st.DataObject) -> None:
@@ -126,20 +153,85 @@ def test_alu_matches_a_slow_loop(data: st.DataObject) -> None:
         src_factor_in=data.draw(st.integers(0, 3)),
     )
     seed = data.draw(st.integers(0, 1000))
-    sim = filled_simulator(DEFAULT, seed, 40 if op == AluOp.SHR else 2**31)
-    sim.uop[: len(uops)] = encode_uops(uops, DEFAULT)
-    acc = sim.acc.astype(np.int64).tolist()  # [entry][batch][lane] Python ints
-    for i in range(insn.iter_out):
-        for j in range(insn.iter_in):
-            for u in uops:
-                d = u.dst_idx + i * insn.dst_factor_out + j * insn.dst_factor_in
-                s = u.src_idx + i * insn.src_factor_out + j * insn.src_factor_in
-                for lane in range(16):
-                    b = imm if use_imm else acc[s][0][lane]
-                    acc[d][0][lane] = slow_alu(op, acc[d][0][lane], b)
-    stats = sim.run([insn, Finish()])
-    np.testing.assert_array_equal(sim.acc, np.array(acc))
-    assert stats.counters["alu_counter"] == insn.iter_out * insn.iter_in * len(uops)
+    run_alu(insn, uops, seed, 40 if op == AluOp.SHR and not use_imm else 2**31)
+
+
+@pytest.mark.parametrize("use_imm", [True, False], ids=["imm", "tensor"])
+@pytest.mark.parametrize("op", list(AluOp), ids=lambda op: op.name)
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_alu_repeated_destinations_match_a_slow_loop(
+    op: AluOp, use_imm: bool, data: st.DataObject
+) -> None:
+    """Every step revisits a destination: the inner loop does not move it. Sources are drawn
+    apart from the destinations (the merged path) or among them (chains run in order)."""
+    apart = data.draw(st.booleans(), label="sources apart")
+    low = 8 if apart else 0
+    uops = [
+        Uop(data.draw(st.integers(0, 3)), data.draw(st.integers(low, low + 3)), 0)
+        for _ in range(data.draw(st.integers(1, 3)))
+    ]
+    imm = data.draw(
+        st.integers(-40, 40) if op == AluOp.SHR else st.integers(-(2**15), 2**15 - 1), label="imm"
+    )
+    insn = Alu(
+        alu_opcode=op,
+        use_imm=int(use_imm),
+        imm=imm,
+        uop_bgn=0,
+        uop_end=len(uops),
+        iter_out=data.draw(st.integers(1, 3)),
+        iter_in=data.draw(st.integers(2, 12)),
+        dst_factor_out=data.draw(st.integers(0, 2)),
+        src_factor_out=data.draw(st.integers(0, 2)),
+        src_factor_in=data.draw(st.integers(0, 1)),
+    )
+    # small MUL operands keep products from collapsing to 0 modulo 2^32 too soon
+    acc_range = {AluOp.MUL: 8, AluOp.SHR: 2**31 if use_imm else 40}.get(op, 2**31)
+    run_alu(insn, uops, data.draw(st.integers(0, 1000), label="seed"), acc_range)
+
+
+def test_alu_revisiting_one_entry_16000_times_runs_as_one_merged_step() -> None:
+    """The steps of one ALU instruction are not executed one numpy call each."""
+    for use_imm, dst in ((1, 0), (0, 2000)):  # a tensor source apart from the destination
+        sim = filled_simulator(DEFAULT, 3)
+        sim.uop[0] = encode_uops([Uop(dst, 0, 0)], DEFAULT)[0]
+        insn = Alu(
+            alu_opcode=AluOp.ADD,
+            use_imm=use_imm,
+            imm=3,
+            uop_bgn=0,
+            uop_end=1,
+            iter_out=8,
+            iter_in=2000,
+            src_factor_in=1,
+        )
+        before = sim.acc.astype(np.int64)
+        sim.run([insn, Finish()])
+        (plan,) = sim._plans.values()
+        assert plan.merged is not None and not plan.runs
+        added = 16000 * 3 if use_imm else 8 * before[:2000].sum(axis=0)
+        np.testing.assert_array_equal(sim.acc[dst], wrap32(before[dst] + added))
+        np.testing.assert_array_equal(np.delete(sim.acc, dst, 0), np.delete(before, dst, 0))
+
+
+def test_repeated_immediate_shifts_compose_modulo_32_per_step() -> None:
+    """k SHRs by r are one by k*r, each step's amount taken modulo 32: by 16 twice is by 32 (all
+    bits gone), by -48 twice is a left shift by 32 (0), by 33 three times is by 3."""
+    lanes = np.array([0x12345678, -0x12345678, 1, -1] * 4, dtype=np.int64)
+    for imm, repeats, want in (
+        (16, 2, lanes >> 31),
+        (-16, 2, 0 * lanes),
+        (-48, 2, 0 * lanes),
+        (33, 3, lanes >> 3),
+        (-33, 3, wrap32(lanes << 3)),
+        (-32, 5, lanes),
+    ):
+        sim = Simulator(DEFAULT, np.zeros(256, np.uint8))
+        sim.acc[0, 0] = lanes
+        insn = Alu(alu_opcode=AluOp.SHR, use_imm=1, imm=imm, uop_end=1, iter_out=1, iter_in=repeats)
+        sim.run([insn, Finish()])
+        assert sim.acc[0, 0].tolist() == want.tolist(), (imm, repeats)
 
 
 def test_large_convolution_gemm_matches_numpy() -> None:

@@ -9,8 +9,11 @@ import pytest
 from vta_builder import Arena
 
 from vtac.runtime.config import VTAConfig
+from vtac.runtime.image import ProgramImage
 from vtac.runtime.isa import Alu, AluOp, Finish, Gemm, Load, MemType, Store, Uop
 from vtac.runtime.simulator import SimError, Simulator, simulate
+from vtac.runtime.timing import instruction_cycles, time_program
+from vtac.runtime.timing_params import TimingParams
 
 DEFAULT = VTAConfig()
 CONFIGS = [
@@ -215,17 +218,27 @@ def test_store_with_overlapping_rows_keeps_the_last_row() -> None:
 
 
 def test_zero_sized_transfers_are_no_ops_of_any_memory_type() -> None:
-    # VTA's runtime ends store-module dependency no-ops with memory type UOP; padding ignored
+    # VTA's runtime ends store-module dependency no-ops with memory type UOP; padding ignored;
+    # sim_driver.cc looks at x_size before the memory type, so unknown types (6, 7) are no-ops
     insns = [
         Load(memory_type=MemType.INP, y_size=3, push_next_dep=1),
         Load(memory_type=MemType.OUT, y_size=2, pop_prev_dep=1),
-        Store(memory_type=MemType.UOP, x_pad_0=1, push_prev_dep=1),
+        Load(memory_type=7, y_size=1, dram_base=2**31),
+        Store(memory_type=MemType.UOP, x_pad_0=1),
+        Store(memory_type=6, y_size=4, dram_base=2**31, push_prev_dep=1),
         Load(memory_type=MemType.ACC, pop_next_dep=1),
         Finish(),
     ]
     stats = simulate(DEFAULT, insns, np.zeros(256, np.uint8))
-    assert stats.executed == 5
+    assert stats.executed == 7
     assert not any(stats.counters.values())
+    # the timing model and image validation agree: no-ops of no bytes, inside any arena
+    params = TimingParams()
+    assert all(
+        instruction_cycles(insn, DEFAULT, params) == params.finish_cycles for insn in insns[:5]
+    )
+    assert time_program(DEFAULT, insns).dram_bytes == {}
+    ProgramImage(DEFAULT, insns, np.zeros(256, np.uint8)).validate()
 
 
 def alu_program(op: AluOp, use_imm: bool, imm: int, acc: np.ndarray, src_offset: int):  # noqa: ANN001, ANN201
@@ -683,7 +696,10 @@ def test_queue_capacity_in_strict_mode() -> None:
             "only memory type OUT",
         ),
         ([Load(memory_type=7, y_size=1, x_size=1), Finish()], "LOAD of unknown memory type 7"),
-        ([Store(memory_type=6, push_prev_dep=1), *NOOP_END], "STORE of unknown memory type 6"),
+        (
+            [Store(memory_type=6, y_size=1, x_size=1, push_prev_dep=1), *NOOP_END],
+            "STORE of unknown memory type 6",
+        ),
         ([Load(memory_type=MemType.OUT, y_size=1, x_size=1), Finish()], "LOAD of memory type OUT"),
         (
             [Load(memory_type=MemType.ACC, dram_base=2**20, y_size=1, x_size=1), Finish()],
@@ -711,6 +727,13 @@ def test_queue_capacity_in_strict_mode() -> None:
                 Finish(),
             ],
             r"accumulator \(dst\) index 2048",
+        ),
+        (  # sim_driver.cc bounds-checks the source entry even when the immediate is used
+            [
+                Alu(use_imm=1, uop_bgn=0, uop_end=1, iter_out=2, iter_in=1, src_factor_out=2048),
+                Finish(),
+            ],
+            r"accumulator \(src\) index 2048",
         ),
         (
             [Gemm(uop_bgn=8000, uop_end=8193, iter_out=1, iter_in=1), Finish()],
