@@ -5,12 +5,14 @@ tokens. Every error a program can make is reported as a :class:`SimError` naming
 instruction: deadlock, a race the tokens allow, an illegal dependency flag, an access outside an
 SRAM buffer or the DRAM arena, a padded store, unknown opcodes, and a program that does not end
 with FINISH. Races are found with vector clocks: tokens carry the pusher's clock, and every
-cross-module access to an on-chip buffer entry must be ordered after the last conflicting one.
+cross-module access to an on-chip buffer entry, or to DRAM bytes a STORE and a LOAD share
+(:mod:`~vtac.runtime.sim_dram`), must be ordered after the last conflicting one.
 
 GEMM and ALU instructions run as a few numpy operations over all their iterations, following a
-plan (indices, hazards, independent chunks) built once per distinct instruction and micro-op
-contents; ``strict`` mode adds the rules of the FPGA designs (section 5). Where VTA's reference
-simulator (``sim_driver.cc``) defines a behaviour, this one has the same, counters included.
+plan (indices, hazards, merged or independent chunks) built once per distinct instruction and
+micro-op contents; ``strict`` mode adds the rules of the FPGA designs (section 5). Where VTA's
+reference simulator (``sim_driver.cc``) defines a behaviour, this one has the same, counters
+included.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from vtac.runtime.isa import (
     format_instruction,
     split_uops,
 )
+from vtac.runtime.sim_dram import DramTracker
 from vtac.runtime.sim_gemm import GemmPlan
 from vtac.runtime.timing import QUEUE_DEPTH, module_of
 
@@ -206,6 +209,7 @@ class Simulator:
             (a, b): deque() for a in MODULES for b in MODULES if b in NEIGHBOURS[a]
         }
         self.clock = {m: dict.fromkeys(MODULES, 0) for m in MODULES}
+        self.dram_races = DramTracker(c, insns, self.base, self.dram.size)
         self.finished = False
         last_executed: int | None = None
         for index, insn in enumerate(insns):
@@ -235,7 +239,7 @@ class Simulator:
                             mine[m] = max(mine[m], token[m])
                     mine[module] += 1
                     try:
-                        self._execute(module, insn)
+                        self._execute(module, index, insn)
                     except _Fault as fault:
                         raise SimError(str(fault), index, insn) from None
                     for q in pushes:
@@ -306,7 +310,7 @@ class Simulator:
 
     # -------------------------------------------------------------- execution
 
-    def _execute(self, module: str, insn: Instruction) -> None:
+    def _execute(self, module: str, index: int, insn: Instruction) -> None:
         if isinstance(insn, Finish):
             for other in ("load", "store"):
                 total = len(self.programs[other])
@@ -318,9 +322,9 @@ class Simulator:
                     )
             self.finished = True
         elif isinstance(insn, Load):
-            self._load(module, insn)
+            self._load(module, index, insn)
         elif isinstance(insn, Store):
-            self._store(insn)
+            self._store(index, insn)
         elif isinstance(insn, Gemm):
             self._gemm(insn)
         elif isinstance(insn, Alu):
@@ -352,7 +356,7 @@ class Simulator:
                 f"{name} buffer entries [{start}, {start + count}) exceed its depth {depth}"
             )
 
-    def _load(self, module: str, insn: Load) -> None:
+    def _load(self, module: str, index: int, insn: Load) -> None:
         if insn.x_size == 0:  # a no-op of any memory type, even unknown, as in sim_driver.cc
             return
         if insn.memory_type not in MemType._value2member_map_:
@@ -371,6 +375,11 @@ class Simulator:
             depth = min(depth, STRICT_UOP_DEPTH)
         self._sram_check(name, insn.sram_base, width * height, depth)
         raw = self._dram_view(insn, size)  # [y, x * size] bytes
+        clock = self.clock[module]
+        conflict = self.dram_races.load(index, module, clock[module], clock)
+        if conflict:
+            where = f"DRAM byte {conflict.address:#x}"
+            raise self._race("read after write", where, conflict.module, conflict.seq)
         shape = (insn.y_size, insn.x_size, *buffer.shape[1:])
         if kind == MemType.UOP:
             data = np.ascontiguousarray(raw).view("<u4").reshape(shape)
@@ -399,7 +408,7 @@ class Simulator:
             self._wgt_t_f32[written] = buffer[written].transpose(0, 2, 1)
         self.stats.counters[counter] += insn.x_size * insn.y_size * self._counted_bytes[kind]
 
-    def _store(self, insn: Store) -> None:
+    def _store(self, index: int, insn: Store) -> None:
         if insn.x_size == 0:  # a no-op of any memory type, even unknown, as in sim_driver.cc
             return  # (VTA's runtime emits store-module no-ops with memory type UOP)
         if insn.memory_type not in MemType._value2member_map_:
@@ -420,6 +429,10 @@ class Simulator:
         self._read("acc", "store", entries)
         out_bytes = self.config.out_elem_bytes
         target = self._dram_view(insn, out_bytes)
+        conflict = self.dram_races.store(index, self.clock["store"]["store"], self.clock["store"])
+        if conflict:
+            where = f"DRAM byte {conflict.address:#x}"
+            raise self._race("write after read", where, conflict.module, conflict.seq)
         values = self.acc[entries].astype(np.int8).view(np.uint8)  # keep the low 8 bits
         values = values.reshape(target.shape)
         if insn.y_size > 1 and insn.x_stride < insn.x_size:  # overlapping rows: later ones win
@@ -554,10 +567,11 @@ class Simulator:
 
     # ------------------------------------------------------------------ races
 
-    def _race(self, kind: str, buffer: str, other: str, seq: int) -> _Fault:
+    def _race(self, kind: str, where: str, other: str, seq: int) -> _Fault:
+        """The race of the running instruction with ``other``'s instruction number ``seq``."""
         index = self.programs[other][seq - 1]
         return _Fault(
-            f"race: {kind} on the {buffer} buffer with {other} instruction {index} "
+            f"race: {kind} on {where} with {other} instruction {index} "
             f"({format_instruction(self.insns[index])}), which no token orders before it"
         )
 
@@ -565,14 +579,14 @@ class Simulator:
         shared = self.shared[buffer]
         last = int(shared.last_read[entries].max(initial=0))
         if last > self.clock[module][shared.reader]:
-            raise self._race("write after read", buffer, shared.reader, last)
+            raise self._race("write after read", f"the {buffer} buffer", shared.reader, last)
         shared.last_write[entries] = self.clock[module][module]
 
     def _read(self, buffer: str, module: str, entries: Index) -> None:
         shared = self.shared[buffer]
         last = int(shared.last_write[entries].max(initial=0))
         if last > self.clock[module][shared.writer]:
-            raise self._race("read after write", buffer, shared.writer, last)
+            raise self._race("read after write", f"the {buffer} buffer", shared.writer, last)
         shared.last_read[entries] = self.clock[module][module]
 
 

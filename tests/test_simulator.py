@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -629,6 +630,94 @@ def test_missing_compute_to_store_token_is_a_race_on_the_accumulator() -> None:
     ordered[2] = Store(**{**vars(insns[2]), "push_prev_dep": 1})
     ordered.insert(4, Store(memory_type=MemType.OUT, push_prev_dep=1))  # for the final no-op
     simulate(DEFAULT, ordered, arena.array())
+
+
+def store_then_load(load: Load, ordered: bool) -> tuple[list, np.ndarray]:
+    """A STORE of accumulator entries 0-1 (values 1-32) to DRAM bytes [256, 288), then
+    ``load``, in the load or compute module: ordered after the STORE by tokens (store ->
+    compute -> load) or not. Returns the program and its arena."""
+    arena = Arena(DEFAULT)
+    acc_at = arena.put(np.arange(1, 33, dtype="<i4")) // 64
+    out_at = arena.reserve(256) // 16
+    assert out_at == 16
+    store = Store(
+        memory_type=MemType.OUT,
+        dram_base=out_at,
+        y_size=1,
+        x_size=2,
+        pop_prev_dep=1,
+        push_prev_dep=1,
+    )
+    in_load_module = load.memory_type in (MemType.INP, MemType.WGT)
+    insns: list = [
+        Load(memory_type=MemType.ACC, dram_base=acc_at, y_size=1, x_size=2, push_next_dep=1),
+        store,
+    ]
+    if in_load_module:  # compute tells the load module when it may go, after the store or not
+        token = Load(memory_type=MemType.UOP, pop_next_dep=int(ordered), push_prev_dep=1)
+        load = replace(load, pop_next_dep=1, push_next_dep=1)
+        insns += [token, load, Load(memory_type=MemType.UOP, pop_prev_dep=1)]
+        insns += [] if ordered else [Load(memory_type=MemType.UOP, pop_next_dep=1)]
+    else:
+        insns += [replace(load, pop_next_dep=int(ordered))]
+        insns += [] if ordered else [Load(memory_type=MemType.UOP, pop_next_dep=1)]
+    return [*insns, Finish()], arena.array()
+
+
+@pytest.mark.parametrize(
+    ("load", "message"),
+    [
+        # the load module waits for compute, which lets it go after the STORE ran but without
+        # hearing from the store module
+        (
+            Load(memory_type=MemType.INP, dram_base=17, y_size=1, x_size=1),
+            r"^instruction 3 \(LOAD .*race: read after write on DRAM byte 0x110 with store "
+            r"instruction 1 \(STORE ",
+        ),
+        # the compute module reads before the store module writes
+        (
+            Load(memory_type=MemType.ACC_8BIT, sram_base=8, dram_base=16, y_size=1, x_size=1),
+            r"^instruction 1 \(STORE .*race: write after read on DRAM byte 0x100 with compute "
+            r"instruction 2 \(LOAD ",
+        ),
+        (
+            Load(memory_type=MemType.UOP, dram_base=70, y_size=1, x_size=2),
+            r"^instruction 1 \(STORE .*race: write after read on DRAM byte 0x118 with compute "
+            r"instruction 2 \(LOAD ",
+        ),
+    ],
+    ids=["inp", "acc_8bit", "uop"],
+)
+def test_store_and_load_of_the_same_dram_bytes_need_a_token(load: Load, message: str) -> None:
+    insns, dram = store_then_load(load, ordered=False)
+    with pytest.raises(SimError, match=message):
+        simulate(DEFAULT, insns, dram)
+    insns, dram = store_then_load(load, ordered=True)
+    sim = Simulator(DEFAULT, dram)
+    sim.run(insns)
+    stored = np.arange(1, 33, dtype=np.int8).view(np.uint8)
+    np.testing.assert_array_equal(dram[256:288], stored)
+    if load.memory_type == MemType.INP:  # it reads what the store wrote
+        np.testing.assert_array_equal(sim.inp[0, 0], np.arange(17, 33))
+
+
+def test_dram_races_are_exact_to_the_byte() -> None:
+    """Transfers whose byte ranges interleave but share no byte are not races: a strided STORE
+    (rows of 16 bytes, 64 apart) and a LOAD of micro-ops between its rows, with no token."""
+    arena = Arena(DEFAULT)
+    uop_at = arena.uops([Uop(i, 0, 0) for i in range(64)])
+    insns = [
+        Gemm(reset_reg=1, uop_end=1, iter_out=1, iter_in=1, push_next_dep=1),
+        Load(memory_type=MemType.UOP, dram_base=uop_at + 4, y_size=3, x_size=12, x_stride=16),
+        Store(
+            memory_type=MemType.OUT, y_size=4, x_size=1, x_stride=4, pop_prev_dep=1, push_prev_dep=1
+        ),
+        *NOOP_END,
+    ]
+    simulate(DEFAULT, insns, arena.array())
+    touching = replace(insns[1], x_size=13)  # one more micro-op: the 4 bytes at 64
+    with pytest.raises(SimError, match=r"race: write after read on DRAM byte 0x40 with compute"):
+        simulate(DEFAULT, [insns[0], touching, *insns[2:]], arena.array())
 
 
 def test_deadlock_is_reported_with_the_instruction() -> None:
