@@ -289,6 +289,16 @@ class VTAConfig:
                     f"{getattr(self, buff_key)}), more than the {SRAM_ADDR_BITS}-bit sram_base "
                     f"field can address"
                 )
+        for field, bits in (
+            ("dst_idx", self.uop_dst_bits),
+            ("src_idx", self.uop_src_bits),
+            ("wgt_idx", self.uop_wgt_bits),
+        ):
+            if bits == 0:
+                raise ConfigError(
+                    f"the micro-op field {field} would be 0 bits wide under this configuration "
+                    f"(a buffer of a single entry); VTA has no empty fields"
+                )
         uop_bits = self.uop_dst_bits + self.uop_src_bits + self.uop_wgt_bits
         if uop_bits > UOP_BITS:
             raise ConfigError(
@@ -297,7 +307,7 @@ class VTAConfig:
             )
         from vtac.runtime.isa import compute_layouts
 
-        compute_layouts(self)  # raises ConfigError when an instruction exceeds 128 bits
+        compute_layouts(self)  # raises ConfigError for an instruction over 128 bits, a 0-bit field
 
 
 def shipped_configs() -> list[str]:

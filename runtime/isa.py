@@ -222,13 +222,19 @@ def _field_widths(config: VTAConfig) -> dict[str, list[tuple[str, int]]]:
 def compute_layouts(config: VTAConfig) -> dict[str, tuple[tuple[str, int, int], ...]]:
     """Bit layout (name, offset, width) of every instruction kind under ``config``.
 
-    Raises :class:`ConfigError` when an instruction does not fit in 128 bits.
+    Raises :class:`ConfigError` when an instruction does not fit in 128 bits or a field would
+    be 0 bits wide.
     """
     layouts = {}
     for kind, widths in _field_widths(config).items():
         offset = 0
         placed = []
         for name, width in widths:
+            if width <= 0:
+                raise ConfigError(
+                    f"the {kind} field {name} would be {width} bits wide under this "
+                    f"configuration (a buffer of a single entry); VTA has no empty fields"
+                )
             if offset < 64 < offset + width:
                 offset = 64  # no field straddles the two 64-bit words
             placed.append((name, offset, width))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import fields
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,9 +14,11 @@ from vtac.runtime.config import ConfigError, VTAConfig, resolve_config, shipped_
 from vtac.runtime.isa import (
     INSN_CLASSES,
     Alu,
+    AluOp,
     EncodingError,
     Gemm,
     Load,
+    MemType,
     Store,
     Uop,
     decode,
@@ -66,6 +69,67 @@ def test_default_field_offsets_match_vta() -> None:
     assert alu["imm"] == (112, 127)
 
 
+def words(*values: int) -> bytes:
+    """Instruction bytes from its two 64-bit words, word 0 first, each little-endian."""
+    return b"".join(v.to_bytes(8, "little") for v in values)
+
+
+def test_golden_instruction_bytes() -> None:
+    """Words computed by hand from vta-isa.md section 2 (default configuration), not from the
+    encoder's layout table."""
+    config = VTAConfig()
+    load = Load(
+        memory_type=MemType.INP,
+        push_next_dep=1,
+        sram_base=5,
+        dram_base=0x10,
+        y_size=3,
+        x_size=4,
+        x_stride=7,
+        y_pad_0=1,
+        y_pad_1=2,
+        x_pad_0=3,
+        x_pad_1=4,
+    )
+    # opcode 0, push_next_dep bit 6, memory_type 2 << 7, sram_base 5 << 10, dram_base 16 << 26;
+    # word 1: y_size, x_size << 16, x_stride << 32, pads 1, 2, 3, 4 at 48, 52, 56, 60
+    load_words = words(0x0000_0000_4000_1540, 0x4321_0007_0004_0003)
+    gemm = Gemm(
+        pop_prev_dep=1,
+        uop_bgn=1,
+        uop_end=3,
+        iter_out=2,
+        iter_in=5,
+        dst_factor_out=1,
+        dst_factor_in=2,
+        src_factor_out=3,
+        src_factor_in=4,
+        wgt_factor_out=5,
+        wgt_factor_in=6,
+    )
+    # opcode 2, pop_prev_dep bit 3, uop_bgn 1 << 8, uop_end 3 << 21, iter_out 2 << 35,
+    # iter_in 5 << 49; word 1: factors of 11, 11, 11, 11, 10, 10 bits from bit 0
+    gemm_words = words(0x000A_0010_0060_010A, 0x0180_5008_00C0_1001)
+    alu = Alu(
+        alu_opcode=AluOp.SHR,
+        use_imm=1,
+        imm=-3,
+        push_next_dep=1,
+        uop_end=1,
+        iter_out=1,
+        iter_in=16,
+        dst_factor_in=1,
+        src_factor_in=1,
+    )
+    # opcode 4, push_next_dep bit 6, uop_end 1 << 21, iter_out 1 << 35, iter_in 16 << 49;
+    # word 1: dst_factor_in 1 << 11, src_factor_in 1 << 33, alu_opcode 3 << 44, use_imm bit 47,
+    # imm 0xfffd (-3) << 48
+    alu_words = words(0x0020_0008_0020_0044, 0xFFFD_B002_0000_0800)
+    for insn, raw in ((load, load_words), (gemm, gemm_words), (alu, alu_words)):
+        assert encode(insn, config) == raw, insn.mnemonic
+        assert decode(raw, config) == insn
+
+
 def test_big_micro_op_buffer_pushes_a_field_past_bit_64() -> None:
     config = VTAConfig.named("big_uop")
     gemm = offsets(config, "GEMM")
@@ -103,6 +167,31 @@ def test_config_json_round_trip(tmp_path) -> None:  # noqa: ANN001
 def test_invalid_configs_name_the_problem(changes: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         VTAConfig.from_dict({**VTAConfig().to_dict(), **changes})
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"LOG_UOP_BUFF_SIZE": 2}, "GEMM field uop_bgn"),  # one micro-op: uop_bgn has no bits
+        ({"LOG_INP_BUFF_SIZE": 4}, "GEMM field src_factor_out"),
+        ({"LOG_WGT_BUFF_SIZE": 8}, "micro-op field wgt_idx"),
+        ({"LOG_ACC_BUFF_SIZE": 6}, "micro-op field dst_idx"),
+    ],
+)
+def test_zero_bit_fields_are_rejected(changes: dict, field: str) -> None:
+    with pytest.raises(ConfigError, match=f"the {field} would be 0 bits wide"):
+        VTAConfig(**changes)
+    VTAConfig(**{key: value + 1 for key, value in changes.items()})  # two entries: 1 bit, fine
+
+
+def test_config_text_errors() -> None:
+    with pytest.raises(ConfigError, match="^cfg.json: not valid JSON"):
+        VTAConfig.from_json("{", "cfg.json")
+    with pytest.raises(
+        ConfigError, match="^cfg.json: a configuration must be a JSON object, not list"
+    ):
+        VTAConfig.from_json("[1, 2]", "cfg.json")
+    assert VTAConfig.from_json('{"LOG_BATCH": 1}') == VTAConfig.named("batch2")
 
 
 def test_micro_op_fields_wider_than_32_bits_are_rejected() -> None:
@@ -202,6 +291,14 @@ def test_micro_ops_round_trip(config: VTAConfig) -> None:
     assert decode_uops(encode_uops(uops, config), config) == uops
     with pytest.raises(EncodingError, match="micro-op 0: dst_idx"):
         encode_uops([Uop(config.acc_depth, 0, 0)], config)
+
+
+def test_micro_op_words_with_unused_bits_set_are_refused() -> None:
+    config = VTAConfig.named("block8_small")  # fields of 9 + 9 + 8 bits: bits 26-31 unused
+    words = np.array([5, 1 << 26 | 5], dtype=np.uint32)
+    with pytest.raises(EncodingError, match=r"^micro-op 1: unused bits set \(0x04000005\)"):
+        decode_uops(words, config)
+    assert decode_uops(words[:1], config) == [Uop(5, 0, 0)]
 
 
 def test_parse_instruction_errors() -> None:
