@@ -4,8 +4,10 @@ An image is ``program.json`` (format version, hardware configuration, link base,
 ``insn.bin`` (instructions, 16 bytes each, VTA's encoding) and ``dram.bin`` (the initial DRAM
 arena: micro-op kernels, weights, constants, and inputs when given). Every ``dram_base`` is in
 elements of its memory type and points into the arena, which starts at physical byte address
-``base``; buffers are aligned to 256 bytes and ``base`` to 4 KiB, so the image can be relocated
-to any 4 KiB-aligned address and runs unchanged on any implementation of the VTA ISA.
+``base``; buffers are aligned to 256 bytes and ``base`` to 4 KiB and to every element size the
+program's transfers use, so the image runs unchanged on any implementation of the VTA ISA and
+can be relocated to any base aligned like that: any 4 KiB-aligned base when elements are at
+most 4 KiB (every shipped configuration; a WGT element is 16 KiB when LOG_BLOCK is 7).
 """
 
 from __future__ import annotations
@@ -125,17 +127,35 @@ class ProgramImage:
     # ------------------------------------------------------------ relocation
 
     def relocate(self, new_base: int) -> ProgramImage:
-        """A copy linked at physical byte address ``new_base`` (a multiple of 4 KiB)."""
+        """A copy linked at physical byte address ``new_base``: a multiple of 4 KiB and of every
+        element size the program's transfers use (any 4 KiB-aligned base when elements are at
+        most 4 KiB)."""
         if new_base < 0 or new_base % BASE_ALIGN:
             raise ImageError(f"base {new_base:#x} is not a non-negative multiple of {BASE_ALIGN}")
         delta = new_base - self.base
+        sizes = self.element_sizes()
+        for kind, elem in sizes.items():
+            if delta % elem:
+                raise ImageError(
+                    f"cannot relocate to base {new_base:#x}: the program moves {kind.name} "
+                    f"elements of {elem} bytes, and {delta:#x} bytes is not a whole number of them"
+                )
         insns = []
         for insn in self.insns:
-            if isinstance(insn, Load | Store) and insn.x_size:
-                elem = elem_bytes(self.config, insn.memory_type)
-                insn = replace(insn, dram_base=insn.dram_base + delta // elem)
-            insns.append(insn)
+            if isinstance(insn, Load | Store) and insn.x_size and insn.memory_type in sizes:
+                insn = replace(insn, dram_base=insn.dram_base + delta // sizes[insn.memory_type])
+            insns.append(insn)  # unknown memory types stay: the simulator reports them
         return ProgramImage(self.config, insns, self.dram.copy(), list(self.buffers), new_base)
+
+    def element_sizes(self) -> dict[MemType, int]:
+        """Element bytes of every memory type the program's transfers (x_size > 0) use."""
+        return {
+            MemType(insn.memory_type): elem_bytes(self.config, insn.memory_type)
+            for insn in self.insns
+            if isinstance(insn, Load | Store)
+            and insn.x_size
+            and insn.memory_type in MemType._value2member_map_
+        }
 
     # --------------------------------------------------------------- files
 
@@ -178,9 +198,15 @@ class ProgramImage:
         version = meta.get("format_version")
         if version != FORMAT_VERSION:
             raise ImageError(f"{where}: format_version {version!r} is not {FORMAT_VERSION}")
-        for key, kind in (("config", dict), ("base", int), ("dram_bytes", int), ("buffers", list)):
-            if not isinstance(meta.get(key), kind):
-                raise ImageError(f"{where}: '{key}' missing or not a {kind.__name__}")
+        for key, kind in (
+            ("config", dict),
+            ("base", int),
+            ("instructions", int),
+            ("dram_bytes", int),
+            ("buffers", list),
+        ):
+            if not _is(meta.get(key), kind):
+                raise ImageError(f"{where}: '{key}' missing or not {_JSON_NAMES[kind]}")
         try:
             config = VTAConfig.from_dict(meta["config"])
         except ConfigError as err:
@@ -190,6 +216,11 @@ class ProgramImage:
             insns = decode_program(raw, config)
         except EncodingError as err:
             raise ImageError(f"{files['insn.bin']}: {err}") from None
+        if len(insns) != meta["instructions"]:
+            raise ImageError(
+                f"{files['insn.bin']}: {len(insns)} instructions, but program.json says "
+                f"{meta['instructions']}"
+            )
         dram = np.frombuffer(files["dram.bin"].read_bytes(), dtype=np.uint8).copy()
         if dram.size != meta["dram_bytes"]:
             raise ImageError(
@@ -205,11 +236,18 @@ class ProgramImage:
         return image
 
     def validate(self) -> None:
-        """Check alignment, buffer bounds and that every transfer stays inside the arena."""
+        """Check alignment, the buffer table and that every transfer stays inside the arena."""
         if self.base % BASE_ALIGN or self.base < 0:
             raise ImageError(f"base {self.base:#x} is not a multiple of {BASE_ALIGN}")
+        for kind, elem in self.element_sizes().items():
+            if self.base % elem:
+                raise ImageError(
+                    f"base {self.base:#x} is not a multiple of the {elem}-byte {kind.name} "
+                    f"elements the program moves"
+                )
         names = set()
-        for buf in self.buffers:
+        for index, buf in enumerate(self.buffers):
+            _check_fields(buf, index)
             if buf.name in names:
                 raise ImageError(f"buffer {buf.name!r} appears twice")
             names.add(buf.name)
@@ -250,23 +288,72 @@ class ProgramImage:
                 )
 
 
+def _is(value: Any, kind: type) -> bool:
+    """``isinstance`` where a JSON boolean is not an integer."""
+    return isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+
+
+_JSON_NAMES = {dict: "an object", list: "a list", int: "an integer", str: "a string"}
+#: The JSON type of every buffer table field (``layout`` and ``planes`` may be left out).
+_BUFFER_FIELDS = {
+    "name": str,
+    "role": str,
+    "offset": int,
+    "size": int,
+    "dtype": str,
+    "shape": list,
+    "layout": dict,
+    "planes": int,
+}
+
+
 def _buffer_from_json(entry: Any, where: str, index: int) -> Buffer:
     if not isinstance(entry, dict):
         raise ImageError(f"{where}: buffer {index} is not an object")
-    try:
-        layout = entry.get("layout")
-        return Buffer(
-            name=str(entry["name"]),
-            role=str(entry["role"]),
-            offset=int(entry["offset"]),
-            size=int(entry["size"]),
-            dtype=str(entry["dtype"]),
-            shape=tuple(int(n) for n in entry["shape"]),
-            layout=PackSpec.from_json(layout) if layout is not None else None,
-            planes=int(entry.get("planes", 1)),
+    values = {**{"layout": None, "planes": 1}, **entry}
+    for key, kind in _BUFFER_FIELDS.items():
+        if key not in values:
+            raise ImageError(f"{where}: buffer {index}: '{key}' missing")
+        if not (_is(values[key], kind) or (key == "layout" and values[key] is None)):
+            raise ImageError(
+                f"{where}: buffer {index}: '{key}' must be {_JSON_NAMES[kind]}, got {values[key]!r}"
+            )
+    unknown = sorted(set(entry) - set(_BUFFER_FIELDS))
+    if unknown:
+        raise ImageError(f"{where}: buffer {index}: unknown key(s) {', '.join(unknown)}")
+    if not all(_is(n, int) for n in values["shape"]):
+        raise ImageError(
+            f"{where}: buffer {index}: shape {values['shape']} is not a list of integers"
         )
-    except (KeyError, TypeError, ValueError, PackError) as err:
-        raise ImageError(f"{where}: buffer {index} is malformed: {err!r}") from None
+    try:
+        layout = PackSpec.from_json(values["layout"]) if values["layout"] is not None else None
+    except PackError as err:
+        raise ImageError(f"{where}: buffer {index}: bad layout: {err}") from None
+    return Buffer(
+        values["name"],
+        values["role"],
+        values["offset"],
+        values["size"],
+        values["dtype"],
+        tuple(values["shape"]),
+        layout,
+        values["planes"],
+    )
+
+
+def _check_fields(buf: Buffer, index: int) -> None:
+    """The buffer's fields have their types and meaningful values (positive sizes)."""
+    what = f"buffer {index}"
+    for key in ("name", "role", "dtype"):
+        if not _is(getattr(buf, key), str):
+            raise ImageError(f"{what}: {key} {getattr(buf, key)!r} is not a string")
+    what = f"buffer {buf.name}"
+    if not all(_is(n, int) and n > 0 for n in buf.shape):
+        raise ImageError(f"{what}: shape {buf.shape} has a dimension that is not positive")
+    for key, low in (("offset", 0), ("size", 1), ("planes", 1)):
+        value = getattr(buf, key)
+        if not _is(value, int) or value < low:
+            raise ImageError(f"{what}: {key} {value!r} is not an integer >= {low}")
 
 
 class ImageBuilder:

@@ -14,8 +14,8 @@ import pytest
 from vtac.cli import main
 from vtac.runtime.assembly import AssemblyError, assemble, disassemble
 from vtac.runtime.config import VTAConfig
-from vtac.runtime.image import ImageError, ProgramImage
-from vtac.runtime.isa import Load, MemType
+from vtac.runtime.image import ImageBuilder, ImageError, ProgramImage
+from vtac.runtime.isa import Finish, Load, MemType
 from vtac.runtime.simulator import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,12 +115,113 @@ def edit_json(directory: Path, change) -> None:  # noqa: ANN001
             "insn.bin: instruction 0: unknown opcode 7",
         ),
         (lambda d: (d / "insn.bin").write_bytes(b"\x00" * 15), "multiple of 16"),
+        (lambda d: (d / "program.json").write_text("[]"), "program.json: expected a JSON object"),
+        (lambda d: edit_json(d, lambda m: m.pop("buffers")), "'buffers' missing or not a list"),
+        (
+            lambda d: edit_json(d, lambda m: m.update(instructions="11")),
+            "'instructions' missing or not an integer",
+        ),
+        (lambda d: edit_json(d, lambda m: m.update(base=True)), "'base' missing or not an integer"),
+        (
+            lambda d: edit_json(d, lambda m: m.update(instructions=12)),
+            "insn.bin: 11 instructions, but program.json says 12",
+        ),
+        (
+            lambda d: edit_json(d, lambda m: m.update(base=100)),
+            "base 0x64 is not a multiple of 4096",
+        ),
+        (
+            lambda d: edit_json(d, lambda m: m["buffers"].__setitem__(0, 3)),
+            "buffer 0 is not an object",
+        ),
+        (
+            lambda d: edit_json(d, lambda m: m["buffers"][2].update(name="a")),
+            "buffer 'a' appears twice",
+        ),
+        (
+            lambda d: edit_json(d, lambda m: m["buffers"][1].update(dtype="float16")),
+            "buffer a: dtype 'float16' is not one of",
+        ),
+        (
+            lambda d: edit_json(d, lambda m: m["buffers"][3].update(offset=1024)),
+            r"buffer out: bytes \[1024, 1280\) leave the 1024-byte arena",
+        ),
+        (lambda d: edit_json(d, lambda m: m["buffers"][1].pop("size")), "buffer 1: 'size' missing"),
+        (
+            lambda d: edit_json(d, lambda m: m["buffers"][1].update(name=5)),
+            "buffer 1: 'name' must be a string, got 5",
+        ),
+        (
+            lambda d: edit_json(d, lambda m: m["buffers"][1].update(role=["input"])),
+            r"buffer 1: 'role' must be a string, got \['input'\]",
+        ),
+        (
+            lambda d: edit_json(d, lambda m: m["buffers"][1].update(dtype=8)),
+            "buffer 1: 'dtype' must be a string, got 8",
+        ),
+        (
+            lambda d: edit_json(d, lambda m: m["buffers"][1].update(offset="256")),
+            "buffer 1: 'offset' must be an integer, got '256'",
+        ),
+        (
+            lambda d: edit_json(d, lambda m: m["buffers"][1].update(planes=True)),
+            "buffer 1: 'planes' must be an integer, got True",
+        ),
+        (
+            lambda d: edit_json(d, lambda m: m["buffers"][1].update(shape=[16, "16"])),
+            r"buffer 1: shape \[16, '16'\] is not a list of integers",
+        ),
+        (
+            lambda d: edit_json(d, lambda m: m["buffers"][1].update(plane=4)),
+            r"buffer 1: unknown key\(s\) plane",
+        ),
+        (
+            lambda d: edit_json(d, lambda m: m["buffers"][1].update(shape=[0, 16], size=0)),
+            r"buffer a: shape \(0, 16\) has a dimension that is not positive",
+        ),
+        (
+            lambda d: edit_json(d, lambda m: m["buffers"][1].update(shape=[16, -16], size=-256)),
+            r"buffer a: shape \(16, -16\) has a dimension that is not positive",
+        ),
+        (
+            lambda d: edit_json(d, lambda m: m["buffers"][1].update(shape=[], size=0)),
+            "buffer a: size 0 is not an integer >= 1",
+        ),
+        (
+            lambda d: edit_json(d, lambda m: m["buffers"][1].update(offset=-256)),
+            "buffer a: offset -256 is not an integer >= 0",
+        ),
+        (
+            lambda d: edit_json(d, lambda m: m["buffers"][1].update(planes=0)),
+            "buffer a: planes 0 is not an integer >= 1",
+        ),
     ],
 )
 def test_load_validation_errors(image_dir: Path, damage, message: str) -> None:  # noqa: ANN001
     damage(image_dir)
     with pytest.raises(ImageError, match=message):
         ProgramImage.load(image_dir)
+
+
+def test_relocation_needs_whole_elements(tmp_path: Path) -> None:
+    """With 16 KiB weight elements a 4 KiB move is not a whole number of them."""
+    config = VTAConfig(LOG_BLOCK=7)
+    builder = ImageBuilder(config)
+    builder.add("w", "weight", "int8", (config.wgt_elem_bytes,))
+    image = builder.build([Load(memory_type=MemType.WGT, y_size=1, x_size=1), Finish()])
+    with pytest.raises(
+        ImageError,
+        match=r"cannot relocate to base 0x1000: the program moves WGT elements of 16384 bytes",
+    ):
+        image.relocate(0x1000)
+    moved = image.relocate(0x8000)
+    assert moved.insns[0].dram_base == 2
+    moved.save(tmp_path / "moved")
+    edit_json(tmp_path / "moved", lambda m: m.update(base=0x1000))
+    with pytest.raises(
+        ImageError, match=r"base 0x1000 is not a multiple of the 16384-byte WGT elements"
+    ):
+        ProgramImage.load(tmp_path / "moved")
 
 
 def test_dram_base_outside_arena_is_rejected(image_dir: Path) -> None:
