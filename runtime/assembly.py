@@ -5,20 +5,34 @@ field (VTA's field names; omitted fields are zero; memory_type and alu_opcode al
 names). ``#`` starts a comment. Micro-ops are lines of ``dst_idx=.. src_idx=.. wgt_idx=..``.
 :func:`disassemble` prints exactly what :func:`assemble` reads, so a round trip gives the same
 bytes.
+
+A program can also declare its DRAM arena, one buffer per line, anywhere in the text:
+``.buffer NAME ROLE DTYPE SHAPE [FILE]``, for example ``.buffer a input int8 16x16 a.npy``.
+Buffers are laid out in order, each aligned to 256 bytes (as :class:`ImageBuilder` does); FILE
+(relative to the assembly file) fills the buffer: a ``.npy`` array of its shape, or a micro-op
+``.s`` file for a uint32 buffer of micro-ops. ``dram_base=@NAME`` and ``dram_base=@NAME+K`` are
+the buffer's offset in elements of the instruction's memory type (plus K);
+:func:`assemble_image` builds the whole program image.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
 from vtac.runtime.config import VTAConfig
+from vtac.runtime.image import DTYPES, ROLES, ImageBuilder, ImageError, ProgramImage
 from vtac.runtime.isa import (
     EncodingError,
     Instruction,
+    MemInsn,
+    MemType,
     Uop,
     decode_uops,
+    elem_bytes,
     encode,
     encode_uops,
     format_instruction,
@@ -26,10 +40,24 @@ from vtac.runtime.isa import (
 )
 
 _INDEX = re.compile(r"^\s*\d+\s*:")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_BUFFER_SYNTAX = ".buffer NAME ROLE DTYPE SHAPE [FILE]"
 
 
 class AssemblyError(ValueError):
     """A line that is not valid assembly, with its line number."""
+
+
+@dataclass(frozen=True)
+class _Decl:
+    """A ``.buffer`` directive and where it is (``file:line``)."""
+
+    name: str
+    role: str
+    dtype: str
+    shape: tuple[int, ...]
+    file: str | None
+    where: str
 
 
 def _lines(text: str) -> list[tuple[int, str]]:
@@ -43,16 +71,119 @@ def _lines(text: str) -> list[tuple[int, str]]:
 
 
 def assemble(text: str, config: VTAConfig, source: str = "<input>") -> list[Instruction]:
-    """Instructions of an assembly text; every instruction is checked to encode under ``config``."""
-    insns = []
+    """Instructions of an assembly text; every instruction is checked to encode under ``config``.
+    ``@NAME`` references resolve against the text's ``.buffer`` layout (no FILE is read)."""
+    return _parse(text, config, source)[0]
+
+
+def assemble_image(text: str, config: VTAConfig, source: str | Path) -> ProgramImage:
+    """The program image of an assembly text with ``.buffer`` directives, their FILEs read
+    relative to the directory of ``source`` (the assembly file's path)."""
+    insns, builder, decls = _parse(text, config, str(source))
+    try:
+        image = builder.build(insns)
+    except ImageError as err:
+        raise AssemblyError(f"{source}: {err}") from None
+    folder = Path(source).parent
+    for decl in decls:
+        if decl.file is not None:
+            try:
+                image.set_input(decl.name, _contents(decl, folder / decl.file, config))
+            except ImageError as err:
+                raise AssemblyError(f"{decl.where}: {err}") from None
+    return image
+
+
+def _parse(
+    text: str, config: VTAConfig, source: str
+) -> tuple[list[Instruction], ImageBuilder, list[_Decl]]:
+    """Instructions (references resolved), the arena layout and the directives of a text."""
+    decls, lines = [], []
     for number, line in _lines(text):
+        if line.startswith("."):
+            decls.append(_directive(line, f"{source}:{number}"))
+        else:
+            lines.append((number, line))
+    builder = ImageBuilder(config)
+    offsets: dict[str, int] = {}
+    for decl in decls:
+        if decl.name in offsets:
+            raise AssemblyError(f"{decl.where}: buffer {decl.name} is declared twice")
+        offsets[decl.name] = builder.add(decl.name, decl.role, decl.dtype, decl.shape).offset
+    insns = []
+    for number, line in lines:
         try:
-            insn = parse_instruction(line)
+            insn = _instruction(line, config, offsets)
             encode(insn, config)
         except (ValueError, EncodingError) as err:
             raise AssemblyError(f"{source}:{number}: {err}") from None
         insns.append(insn)
-    return insns
+    return insns, builder, decls
+
+
+def _directive(line: str, where: str) -> _Decl:
+    """A ``.buffer NAME ROLE DTYPE SHAPE [FILE]`` line."""
+    tokens = line.split()
+    if tokens[0] != ".buffer":
+        raise AssemblyError(f"{where}: unknown directive {tokens[0]!r}; expected {_BUFFER_SYNTAX}")
+    if len(tokens) not in (5, 6):
+        raise AssemblyError(f"{where}: expected {_BUFFER_SYNTAX}, got {line!r}")
+    name, role, dtype, shape = tokens[1:5]
+    if not _NAME.fullmatch(name):
+        raise AssemblyError(f"{where}: buffer name {name!r} is not an identifier")
+    if role not in ROLES:
+        raise AssemblyError(f"{where}: role {role!r} is not one of {', '.join(ROLES)}")
+    if dtype not in DTYPES:
+        raise AssemblyError(f"{where}: dtype {dtype!r} is not one of {', '.join(DTYPES)}")
+    dims = shape.split("x")
+    if not all(d.isdigit() and int(d) > 0 for d in dims):
+        raise AssemblyError(f"{where}: shape {shape!r} is not positive sizes joined by x (16x16)")
+    return _Decl(name, role, dtype, tuple(int(d) for d in dims), (tokens[5:] or [None])[0], where)
+
+
+def _instruction(line: str, config: VTAConfig, offsets: dict[str, int]) -> Instruction:
+    """One instruction line, ``dram_base=@NAME[+K]`` resolved; raises ValueError."""
+    tokens = line.split()
+    refs = [k for k, token in enumerate(tokens) if token.startswith("dram_base=@")]
+    for k in refs:
+        tokens[k] = "dram_base=0"
+    insn = parse_instruction(" ".join(tokens))
+    if not refs:
+        return insn
+    assert isinstance(insn, MemInsn)  # only LOAD and STORE have a dram_base field
+    ref = line.split()[refs[0]].removeprefix("dram_base=@")
+    name, plus, extra = ref.partition("+")
+    if name not in offsets:
+        known = ", ".join(offsets) or "none"
+        raise ValueError(f"dram_base=@{ref}: no buffer named {name!r} (buffers: {known})")
+    if plus and not extra.isdigit():
+        raise ValueError(f"dram_base=@{ref}: {extra!r} is not a number of elements")
+    kind = insn.memory_type
+    if kind not in MemType._value2member_map_:
+        raise ValueError(f"dram_base=@{ref}: memory type {kind} has no element size")
+    elem = elem_bytes(config, kind)
+    if offsets[name] % elem:
+        raise ValueError(
+            f"dram_base=@{ref}: buffer {name} starts at byte {offsets[name]}, not on a "
+            f"{elem}-byte {MemType(kind).name} element"
+        )
+    return replace(insn, dram_base=offsets[name] // elem + int(extra or 0))
+
+
+def _contents(decl: _Decl, path: Path, config: VTAConfig) -> np.ndarray:
+    """The array a directive's FILE holds: micro-op words of a ``.s`` file, or a ``.npy``."""
+    if path.suffix not in (".s", ".npy"):
+        raise AssemblyError(f"{decl.where}: {path.name}: expected a .npy array or micro-op .s file")
+    if path.suffix == ".s" and decl.dtype != "uint32":
+        raise AssemblyError(f"{decl.where}: micro-ops ({path.name}) need dtype uint32")
+    try:
+        if path.suffix == ".s":
+            return assemble_uops(path.read_text(), config, str(path))
+        return np.load(path, allow_pickle=False)
+    except AssemblyError:
+        raise
+    except (OSError, ValueError, UnicodeDecodeError) as err:
+        raise AssemblyError(f"{decl.where}: cannot read {path}: {err}") from None
 
 
 def disassemble(insns: list[Instruction]) -> str:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from vtac.cli import main
-from vtac.runtime.assembly import AssemblyError, assemble, disassemble
+from vtac.runtime.assembly import AssemblyError, assemble, assemble_image, disassemble
 from vtac.runtime.config import VTAConfig
 from vtac.runtime.image import ImageBuilder, ImageError, ProgramImage
 from vtac.runtime.isa import Finish, Load, MemType
@@ -25,9 +24,7 @@ EXAMPLE = ROOT / "examples" / "gemm16"
 @pytest.fixture
 def image_dir(tmp_path: Path) -> Path:
     out = tmp_path / "gemm16"
-    subprocess.run(
-        [sys.executable, str(EXAMPLE / "make_image.py"), str(out)], check=True, capture_output=True
-    )
+    assert main(["asm", str(EXAMPLE / "gemm16.s"), "--image", "-o", str(out)]) == 0
     return out
 
 
@@ -244,6 +241,89 @@ def test_assembly_round_trip_and_errors() -> None:
         assemble("LOAD sram_base=70000", config, "x.s")
 
 
+DIRECTIVES = ".buffer u uop uint32 1\n.buffer a input int8 16x16\n"
+
+
+def test_buffer_references_resolve_in_elements() -> None:
+    text = DIRECTIVES + (
+        "LOAD memory_type=INP dram_base=@a+3 y_size=1 x_size=1\n"
+        "LOAD memory_type=UOP dram_base=@a y_size=1 x_size=1\n"
+        "LOAD memory_type=UOP dram_base=@u y_size=1 x_size=1\n"
+    )
+    assert [insn.dram_base for insn in assemble(text, VTAConfig())] == [256 // 16 + 3, 64, 0]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (".bufer a input int8 16", "p.s:1: unknown directive '.bufer'"),
+        (".buffer a input int8", r"p.s:1: expected \.buffer NAME ROLE DTYPE SHAPE \[FILE\]"),
+        (".buffer 1a input int8 16", "p.s:1: buffer name '1a' is not an identifier"),
+        (".buffer a cake int8 16", "p.s:1: role 'cake' is not one of input, output"),
+        (".buffer a input float 16", "p.s:1: dtype 'float' is not one of int8"),
+        ("\n.buffer a input int8 16x0", "p.s:2: shape '16x0' is not positive sizes"),
+        (DIRECTIVES + ".buffer a input int8 16", "p.s:3: buffer a is declared twice"),
+        (
+            "LOAD memory_type=INP dram_base=@b y_size=1 x_size=1",
+            r"p.s:1: dram_base=@b: no buffer named 'b' \(buffers: none\)",
+        ),
+        (
+            DIRECTIVES + "LOAD memory_type=INP dram_base=@a+x y_size=1 x_size=1",
+            "p.s:3: dram_base=@a\\+x: 'x' is not a number of elements",
+        ),
+        (
+            DIRECTIVES + "LOAD memory_type=7 dram_base=@a y_size=1 x_size=1",
+            "p.s:3: dram_base=@a: memory type 7 has no element size",
+        ),
+        (DIRECTIVES + "FINISH\nGEMM dram_base=@a", "p.s:4: GEMM has no field 'dram_base'"),
+        (
+            DIRECTIVES + "LOAD memory_type=INP dram_base=@a dram_base=@a",
+            "p.s:3: field dram_base given twice",
+        ),
+    ],
+)
+def test_assembly_directive_errors(text: str, message: str) -> None:
+    with pytest.raises(AssemblyError, match=f"^{message}"):
+        assemble(text, VTAConfig(), "p.s")
+
+
+def test_buffer_reference_must_be_a_whole_element() -> None:
+    # block32: 1024-byte weight elements; buffer a starts at byte 256
+    text = DIRECTIVES + "LOAD memory_type=WGT dram_base=@a y_size=1 x_size=1"
+    with pytest.raises(
+        AssemblyError, match="^p.s:3: dram_base=@a: buffer a starts at byte 256, not on a 1024-byte"
+    ):
+        assemble(text, VTAConfig.named("block32"), "p.s")
+
+
+@pytest.mark.parametrize(
+    ("directive", "message"),
+    [
+        (".buffer a input int8 16x16 nope.npy", r"p.s:1: cannot read .*nope.npy"),
+        (
+            ".buffer a input int8 4x4 a.npy",
+            r"p.s:1: buffer a: expected shape \(4, 4\), got \(16, 16\)",
+        ),
+        (".buffer a input int8 16x16 a.txt", "p.s:1: a.txt: expected a .npy array or micro-op .s"),
+        (".buffer u uop int32 1 u.s", r"p.s:1: micro-ops \(u.s\) need dtype uint32"),
+        (".buffer u uop uint32 1 bad.s", "bad.s:1: expected dst_idx=, src_idx= or wgt_idx="),
+        (
+            ".buffer u uop uint32 1\nLOAD memory_type=INP dram_base=@u y_size=1 x_size=64",
+            r"p.s: instruction 0 \(LOAD INP\) accesses bytes \[0x0, 0x400\) outside the arena",
+        ),
+    ],
+)
+def test_assembly_image_errors(tmp_path: Path, directive: str, message: str) -> None:
+    np.save(tmp_path / "a.npy", np.zeros((16, 16), np.int8))
+    (tmp_path / "a.txt").write_text("")
+    (tmp_path / "u.s").write_text("dst_idx=1\n")
+    (tmp_path / "bad.s").write_text("dst=1\n")
+    source = tmp_path / "p.s"
+    source.write_text(directive + "\n")
+    with pytest.raises(AssemblyError, match=f"^{tmp_path}/{message}"):
+        assemble_image(source.read_text(), VTAConfig(), source)
+
+
 # ----------------------------------------------------------------------- CLI
 
 
@@ -260,13 +340,65 @@ def test_cli_asm_disasm_identical_bytes(tmp_path: Path, capsys: pytest.CaptureFi
     assert again.read_bytes() == binary.read_bytes()
 
 
+def test_readme_gemm16_commands(tmp_path: Path) -> None:
+    """The README's commands: the example's image from its assembly, run and checked."""
+    exe = shutil.which("vtac")
+    assert exe is not None
+    image = tmp_path / "gemm16"
+    subprocess.run(
+        [exe, "asm", "examples/gemm16/gemm16.s", "--image", "-o", str(image)], cwd=ROOT, check=True
+    )
+    done = subprocess.run(
+        [exe, "sim", str(image), "--check", "out=examples/gemm16/expected.npy"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0 and "out: match" in done.stdout
+
+
+def test_cli_asm_image_disasm_asm_gives_identical_bytes(
+    image_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    raw = tmp_path / "raw.bin"
+    assert main(["asm", str(EXAMPLE / "gemm16.s"), "-o", str(raw)]) == 0  # @-references too
+    assert raw.read_bytes() == (image_dir / "insn.bin").read_bytes()
+    assert main(["disasm", str(image_dir)]) == 0
+    text = capsys.readouterr().out
+    assert "dram_base=16 " in text and "dram_base=48 " in text
+    (tmp_path / "p.s").write_text(text)
+    assert main(["asm", str(tmp_path / "p.s"), "-o", str(tmp_path / "again.bin")]) == 0
+    assert (tmp_path / "again.bin").read_bytes() == (image_dir / "insn.bin").read_bytes()
+    image = ProgramImage.load(image_dir)
+    assert [(b.name, b.role, b.offset) for b in image.buffers] == [
+        ("uops", "uop", 0),
+        ("a", "input", 256),
+        ("w", "weight", 512),
+        ("out", "output", 768),
+    ]
+    np.testing.assert_array_equal(image.read_output("w"), np.load(EXAMPLE / "w.npy"))
+
+
+def test_cli_asm_image_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "p.s"
+    source.write_text("# arena\n.buffer a input int8 16x16 missing.npy\nFINISH\n")
+    assert main(["asm", str(source), "--image", "-o", str(tmp_path / "img")]) == 1
+    assert capsys.readouterr().err.startswith(f"vtac: error: {source}:2: cannot read ")
+    assert main(["asm", str(source), "--image", "--uops", "-o", str(tmp_path / "img")]) == 1
+    assert "give one of them" in capsys.readouterr().err
+    assert not (tmp_path / "img").exists()
+
+
 def test_cli_uops(tmp_path: Path, capsys: pytest.CaptureFixture[str], image_dir: Path) -> None:
     words = tmp_path / "u.bin"
     assert main(["asm", "--uops", str(EXAMPLE / "uops.s"), "-o", str(words)]) == 0
     assert main(["disasm", "--uops", str(words)]) == 0
     assert capsys.readouterr().out == "0: dst_idx=0 src_idx=0 wgt_idx=0\n"
     assert main(["disasm", "--uops", str(image_dir)]) == 0
-    assert "0: dst_idx=0 src_idx=0 wgt_idx=0" in capsys.readouterr().out
+    assert capsys.readouterr().out == "# buffer uops\n0: dst_idx=0 src_idx=0 wgt_idx=0\n"
+    (tmp_path / "odd.bin").write_bytes(bytes(6))
+    assert main(["disasm", "--uops", str(tmp_path / "odd.bin")]) == 1
+    assert "6 bytes is not a whole number of micro-ops" in capsys.readouterr().err
 
 
 def test_cli_disasm_shows_out_of_range_values(

@@ -26,6 +26,7 @@ from vtac.passes.uop_kernels import KernelError
 from vtac.runtime.assembly import (
     AssemblyError,
     assemble,
+    assemble_image,
     assemble_uops,
     disassemble,
     disassemble_uops,
@@ -89,9 +90,19 @@ def cmd_disasm(args: argparse.Namespace) -> int:
 
 
 def cmd_asm(args: argparse.Namespace) -> int:
-    """Assemble text into insn.bin bytes (or micro-op words with --uops)."""
+    """Assemble text into insn.bin bytes (micro-op words with --uops, a whole program image from
+    the text's .buffer directives with --image)."""
     config = _config(args)
     text = _read_text(args.file)
+    if args.image:
+        if args.uops:
+            raise CliError("--image builds a program, --uops a micro-op file: give one of them")
+        image = assemble_image(text, config, args.file)
+        try:
+            image.save(args.output)
+        except OSError as err:
+            raise CliError(f"cannot write {args.output}: {err.strerror}") from None
+        return 0
     if args.uops:
         data = assemble_uops(text, config, args.file).astype("<u4").tobytes()
     else:
@@ -277,9 +288,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("asm", help="assemble text into VTA's binary encoding")
     p.add_argument("file", help="assembly text (.s)")
-    p.add_argument("-o", "--output", required=True, help="output file")
+    p.add_argument("-o", "--output", required=True, help="output file (directory with --image)")
     p.add_argument("--config", help=config_help)
     p.add_argument("--uops", action="store_true", help="assemble micro-ops instead")
+    p.add_argument(
+        "--image",
+        action="store_true",
+        help="write a program image directory, its arena from the text's .buffer directives",
+    )
 
     p = sub.add_parser("sim", help="run a program image on the functional simulator")
     p.add_argument("image", help="program image directory")
