@@ -162,9 +162,13 @@ def test_acc_8bit_load_sign_extends() -> None:
     arena = Arena(DEFAULT)
     at = arena.put(np.array([-128, -1, 0, 1, 127] * 3 + [5], dtype=np.int8)) // 16
     sim = Simulator(DEFAULT, arena.array())
-    sim.run([Load(memory_type=MemType.ACC_8BIT, dram_base=at, y_size=1, x_size=1), Finish()])
+    stats = sim.run(
+        [Load(memory_type=MemType.ACC_8BIT, dram_base=at, y_size=1, x_size=1), Finish()]
+    )
     assert sim.acc[0, 0, :6].tolist() == [-128, -1, 0, 1, 127, -128]
     assert sim.acc.dtype == np.int32
+    # sim_driver.cc counts the 16 bytes read as one 64-byte accumulator element
+    assert stats.counters == dict.fromkeys(stats.counters, 0) | {"acc_load_nbytes": 64}
 
 
 def test_strided_store_writes_only_its_rows_and_keeps_low_bytes() -> None:
@@ -213,9 +217,14 @@ def test_store_with_overlapping_rows_keeps_the_last_row() -> None:
         *NOOP_END,
     ]
     dram = arena.array()
-    simulate(DEFAULT, insns, dram)
+    stats = simulate(DEFAULT, insns, dram)
     got = dram[out_at * 16 : out_at * 16 + 48].reshape(3, 16)
     np.testing.assert_array_equal(got[:, 0], [0, 32, 48])  # rows: entries (0, 1) then (2, 3)
+    # every stored element counts, the overwritten one too
+    assert stats.counters == dict.fromkeys(stats.counters, 0) | {
+        "acc_load_nbytes": 4 * 64,
+        "out_store_nbytes": 4 * 16,
+    }
 
 
 def test_zero_sized_transfers_are_no_ops_of_any_memory_type() -> None:
@@ -309,8 +318,14 @@ def test_shift_by_negative_immediate_shifts_left_and_store_truncates() -> None:
     acc = np.full((2, 1, 16), 0x41, dtype=np.int64)
     arena, insns, out_at = alu_program(AluOp.SHR, True, -2, acc, 1)
     dram = arena.array()
-    simulate(DEFAULT, insns, dram)
-    assert dram[out_at] == (0x41 << 2) & 0xFF
+    stats = simulate(DEFAULT, insns, dram)
+    assert (dram[out_at : out_at + 16] == (0x41 << 2) & 0xFF).all()
+    assert stats.counters == dict.fromkeys(stats.counters, 0) | {
+        "acc_load_nbytes": 2 * 64,
+        "uop_load_nbytes": 4,
+        "out_store_nbytes": 16,
+        "alu_counter": 1,
+    }
 
 
 def test_reset_gemm_zeroes_and_is_not_counted() -> None:
