@@ -1,8 +1,8 @@
 """Functional simulator throughput: simulated MACs per second of wall time.
 
-Builds instruction streams shaped like real layers (the load/GEMM/ALU/store mix of a ResNet-18
-3x3 convolution tile loop, and a large dense layer) with the ISA records, runs them, and prints
-one row per stream. ``--json FILE`` also writes the rows.
+Builds instruction streams shaped like real layers with the ISA records (the load/GEMM/ALU/store
+mix of a ResNet-18 3x3 convolution tile loop, and of a dense layer's tile loop), runs them, and
+prints one row per stream. ``--json FILE`` also writes the rows.
 
     python benchmarks/sim_throughput.py [--repeat N] [--json out.json]
 """
@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from vtac.runtime.config import VTAConfig
-from vtac.runtime.image import ImageBuilder
+from vtac.runtime.image import ImageBuilder, ProgramImage
 from vtac.runtime.isa import (
     Alu,
     AluOp,
@@ -32,7 +32,7 @@ from vtac.runtime.isa import (
 from vtac.runtime.simulator import simulate
 
 
-def conv3x3_stream(config: VTAConfig, tiles: int) -> tuple[list[Instruction], np.ndarray, int]:
+def conv3x3_stream(config: VTAConfig, tiles: int) -> tuple[ProgramImage, int]:
     """Tiles of a 3x3 convolution (fixed embedding): 4 input-channel blocks, 2 output-channel
     blocks, 8 x 14 output pixels per tile, ping-pong buffers and tokens both ways."""
     ic, oc, rows, cols = 4, 2, 8, 14
@@ -147,61 +147,127 @@ def conv3x3_stream(config: VTAConfig, tiles: int) -> tuple[list[Instruction], np
             )
         )
     insns += [Load(memory_type=MemType.UOP, pop_next_dep=1)] * 2 + [Finish()]
-    return insns, arena.build([]).dram, macs
+    return arena.build(insns), macs
 
 
-def dense_stream(config: VTAConfig, tiles: int) -> tuple[list[Instruction], np.ndarray, int]:
-    """A dense layer's inner loop: 64 rows x 16 output blocks per tile, 32 reduction blocks."""
-    rows, out_blocks, k_blocks = 64, 16, 32
-    uops = [
-        Uop(r * out_blocks + o, r * k_blocks, o * k_blocks)
+def dense_stream(config: VTAConfig, tiles: int) -> tuple[ProgramImage, int]:
+    """A dense layer y = x . w^T (K = 1024, O = 512) in output tiles of 32 rows x 8 output
+    blocks, row tile by row tile: per tile, 4 reduction steps each load an input tile (32 rows x
+    16 blocks) and a weight tile (8 x 16 blocks) into ping-pong halves and run one GEMM; then a
+    shift, clip and ReLU epilogue and a store of the tile, with tokens both ways. The micro-ops
+    (4 GEMM kernels of 256) fit the Chisel design's 2048."""
+    rows, out_blocks, k_blocks = 32, 8, 16  # one tile
+    k_steps, out_tiles = 4, 4
+    n, kb, ob = rows * -(-tiles // out_tiles), k_blocks * k_steps, out_blocks * out_tiles
+    inp_half, wgt_half, acc_half = rows * k_blocks, out_blocks * k_blocks, rows * out_blocks
+    uops = [  # one GEMM kernel per (accumulator half, input and weight half)
+        Uop(
+            a * acc_half + r * out_blocks + o,
+            b * inp_half + r * k_blocks,
+            b * wgt_half + o * k_blocks,
+        )
+        for a in range(2)
+        for b in range(2)
         for r in range(rows)
         for o in range(out_blocks)
     ]
+    kernel = rows * out_blocks
+    epilogue = len(uops)
+    uops += [Uop(0, 0, 0), Uop(acc_half, acc_half, 0)]  # one per accumulator half, looped
     rng = np.random.default_rng(1)
     arena = ImageBuilder(config)
     arena.add("uops", "uop", "uint32", (len(uops),), data=encode_uops(uops, config))
-    inp_elems, wgt_elems = rows * k_blocks * 16, out_blocks * k_blocks * 256
     inp_at = arena.add(
-        "x", "input", "int8", (inp_elems,), data=rng.integers(-128, 128, inp_elems)
-    ).offset
+        "x", "input", "int8", (n, kb * 16), data=rng.integers(-128, 128, (n, kb * 16))
+    )
     wgt_at = arena.add(
-        "w", "weight", "int8", (wgt_elems,), data=rng.integers(-128, 128, wgt_elems)
-    ).offset
+        "w", "weight", "int8", (ob, kb, 16, 16), data=rng.integers(-128, 128, (ob, kb, 16, 16))
+    )
+    out_at = arena.add("y", "output", "int8", (n, ob * 16))
     insns: list[Instruction] = [
-        Load(memory_type=MemType.UOP, y_size=1, x_size=len(uops), x_stride=len(uops)),
-        Load(
-            memory_type=MemType.INP,
-            dram_base=inp_at // 16,
-            y_size=1,
-            x_size=rows * k_blocks,
-            x_stride=rows * k_blocks,
-        ),
-        Load(
-            memory_type=MemType.WGT,
-            dram_base=wgt_at // 256,
-            y_size=1,
-            x_size=out_blocks * k_blocks,
-            x_stride=out_blocks * k_blocks,
-            push_next_dep=1,
-        ),
-        Gemm(pop_prev_dep=1, uop_bgn=0, uop_end=len(uops), iter_out=1, iter_in=1, reset_reg=1),
+        Load(memory_type=MemType.UOP, y_size=1, x_size=len(uops), x_stride=len(uops))
     ]
-    macs = 0
-    for _ in range(tiles):
+    steps = tiles * k_steps
+    for t in range(tiles):
+        row0, out0, a = t // out_tiles * rows, t % out_tiles * out_blocks, t % 2
+        for s in range(k_steps):
+            g, b = t * k_steps + s, s % 2
+            insns.append(
+                Load(
+                    memory_type=MemType.INP,
+                    sram_base=b * inp_half,
+                    dram_base=inp_at.offset // 16 + row0 * kb + s * k_blocks,
+                    y_size=rows,
+                    x_size=k_blocks,
+                    x_stride=kb,
+                    pop_next_dep=int(g >= 2),
+                )
+            )
+            insns.append(
+                Load(
+                    memory_type=MemType.WGT,
+                    sram_base=b * wgt_half,
+                    dram_base=wgt_at.offset // 256 + out0 * kb + s * k_blocks,
+                    y_size=out_blocks,
+                    x_size=k_blocks,
+                    x_stride=kb,
+                    push_next_dep=1,
+                )
+            )
+            bgn = (2 * a + b) * kernel
+            if s == 0:
+                insns.append(
+                    Gemm(
+                        reset_reg=1,
+                        uop_bgn=bgn,
+                        uop_end=bgn + kernel,
+                        iter_out=1,
+                        iter_in=1,
+                        pop_next_dep=int(t >= 2),
+                    )
+                )
+            insns.append(
+                Gemm(
+                    pop_prev_dep=1,
+                    push_prev_dep=int(g + 2 < steps),
+                    uop_bgn=bgn,
+                    uop_end=bgn + kernel,
+                    iter_out=k_blocks,
+                    iter_in=1,
+                    src_factor_out=1,
+                    wgt_factor_out=1,
+                )
+            )
+        for op, imm in ((AluOp.SHR, 8), (AluOp.MIN, 127), (AluOp.MAX, 0)):
+            insns.append(
+                Alu(
+                    alu_opcode=op,
+                    use_imm=1,
+                    imm=imm,
+                    uop_bgn=epilogue + a,
+                    uop_end=epilogue + a + 1,
+                    iter_out=acc_half,
+                    iter_in=1,
+                    dst_factor_out=1,
+                    src_factor_out=1,
+                    push_next_dep=int(op == AluOp.MAX),
+                )
+            )
         insns.append(
-            Gemm(
-                uop_bgn=0,
-                uop_end=len(uops),
-                iter_out=k_blocks,
-                iter_in=1,
-                src_factor_out=1,
-                wgt_factor_out=1,
+            Store(
+                memory_type=MemType.OUT,
+                sram_base=a * acc_half,
+                dram_base=out_at.offset // 16 + row0 * ob + out0,
+                y_size=rows,
+                x_size=out_blocks,
+                x_stride=ob,
+                pop_prev_dep=1,
+                push_prev_dep=1,
             )
         )
-        macs += k_blocks * len(uops) * config.macs_per_gemm_uop
-    insns.append(Finish())
-    return insns, arena.build([]).dram, macs
+    insns += [Load(memory_type=MemType.UOP, pop_next_dep=1)] * min(tiles, 2) + [Finish()]
+    macs = tiles * k_steps * k_blocks * kernel * config.macs_per_gemm_uop
+    return arena.build(insns), macs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -213,17 +279,17 @@ def main(argv: list[str] | None = None) -> int:
     config = VTAConfig()
     rows = []
     for name, build in (("conv3x3", conv3x3_stream), ("dense", dense_stream)):
-        insns, dram, macs = build(config, args.tiles)
+        image, macs = build(config, args.tiles)
         best = float("inf")
         for _ in range(args.repeat):
-            arena = dram.copy()
+            arena = image.dram.copy()
             start = time.perf_counter()
-            simulate(config, insns, arena)
+            simulate(config, image.insns, arena)
             best = min(best, time.perf_counter() - start)
         rows.append(
             {
                 "stream": name,
-                "instructions": len(insns),
+                "instructions": len(image.insns),
                 "macs": macs,
                 "seconds": best,
                 "macs_per_second": macs / best,
