@@ -6,12 +6,12 @@ what the LOAD reads depends on the order the modules happen to run in.
 
 Which bytes a transfer touches follows from its fields alone, so before a run the tracker keeps
 only the loads whose byte range meets some store's and the stores whose range meets some
-load's; a program that never loads what it stores (every compiled single-operator program)
-tracks nothing. Tracked transfers are followed exactly, per unit of the greatest common divisor
-of their element sizes (every DRAM address is a multiple of its element size): per unit, the
-sequence number (1-based, within its module) of the last STORE writing it and of the last LOAD
-of each reading module reading it. Each module runs in order: when the last access to a unit
-is ordered before an instruction, so are all the earlier ones.
+load's. Compiled programs never load what they store: they track nothing and pay one dictionary
+look-up per transfer. Tracked transfers are followed exactly, per unit of the greatest common
+divisor of their element sizes (every DRAM address is a multiple of its element size): per
+unit, the sequence number (1-based, within its module) of the last STORE writing it and of the
+last LOAD of each reading module reading it. Each module runs in order: when the last access to
+a unit is ordered before an instruction, so are all the earlier ones.
 """
 
 from __future__ import annotations

@@ -100,7 +100,7 @@ class _LoopPlan:
     steps: int
     hazard: str | None  # strict: a micro-op writing what one of the two before it wrote
     dst: _Entries  # accumulator entries written
-    src: _Entries | None  # entries read: input (GEMM) or accumulator (ALU, tensor operand)
+    src: _Entries | None  # input entries read (GEMM), accumulator source entries (ALU)
     wgt: _Entries | None  # weight entries read (GEMM)
     gemm: GemmPlan | None = None
     # ALU, only when the indices are in bounds: the steps as chunks that can run at once,
@@ -113,6 +113,7 @@ class _LoopPlan:
         """The chunks of an ALU plan, made from its merged steps the first time they are needed."""
         if not self.runs and self.merged is not None:
             m = self.merged
+            assert m.src is not None  # merged steps with an immediate never run in chunks
             self.runs = _runs(m.entries[m.inverse], m.src)
         return self.runs
 
@@ -695,13 +696,13 @@ def _repeated_shift(values: np.ndarray, imm: int, counts: np.ndarray) -> np.ndar
     return values << np.minimum(total, 32)
 
 
-def _runs(dst: np.ndarray, src: np.ndarray | None) -> list[tuple[Index, Index | None]]:
+def _runs(dst: np.ndarray, src: np.ndarray) -> list[tuple[Index, Index | None]]:
     """Consecutive chunks of steps that can run at once with the effect of running them one by
     one: within a chunk, no step writes or reads an entry an earlier step of the chunk wrote
     (a chunk reads all its operands before it writes, so reading what a later step writes is
-    fine). ``src`` is None when the steps read only their destination."""
+    fine)."""
     n = dst.size
-    conflict = _last_write_before(dst, [dst] if src is None else [dst, src])
+    conflict = _last_write_before(dst, [dst, src])
     runs: list[tuple[Index, Index | None]] = []
     start = 0
     while start < n:  # the chunk ends at the first step conflicting with one inside it
@@ -713,7 +714,7 @@ def _runs(dst: np.ndarray, src: np.ndarray | None) -> list[tuple[Index, Index | 
                 stop = low + int(hits[0])
                 break
             low, width = high, 2 * width
-        runs.append((_index(dst[start:stop]), None if src is None else _index(src[start:stop])))
+        runs.append((_index(dst[start:stop]), _index(src[start:stop])))
         start = stop
     return runs
 
