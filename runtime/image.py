@@ -293,7 +293,9 @@ def _is(value: Any, kind: type) -> bool:
     return isinstance(value, kind) and not (kind is int and isinstance(value, bool))
 
 
+#: How messages name JSON types.
 _JSON_NAMES = {dict: "an object", list: "a list", int: "an integer", str: "a string"}
+
 #: The JSON type of every buffer table field (``layout`` and ``planes`` may be left out).
 _BUFFER_FIELDS = {
     "name": str,
@@ -349,7 +351,7 @@ def _check_fields(buf: Buffer, index: int) -> None:
             raise ImageError(f"{what}: {key} {getattr(buf, key)!r} is not a string")
     what = f"buffer {buf.name}"
     if not all(_is(n, int) and n > 0 for n in buf.shape):
-        raise ImageError(f"{what}: shape {buf.shape} has a dimension that is not positive")
+        raise ImageError(f"{what}: shape {buf.shape} is not a tuple of positive integers")
     for key, low in (("offset", 0), ("size", 1), ("planes", 1)):
         value = getattr(buf, key)
         if not _is(value, int) or value < low:

@@ -13,7 +13,7 @@ import pytest
 from vtac.cli import main
 from vtac.runtime.assembly import AssemblyError, assemble, assemble_image, disassemble
 from vtac.runtime.config import VTAConfig
-from vtac.runtime.image import ImageBuilder, ImageError, ProgramImage
+from vtac.runtime.image import Buffer, ImageBuilder, ImageError, ProgramImage
 from vtac.runtime.isa import Finish, Load, MemType
 from vtac.runtime.simulator import simulate
 
@@ -174,11 +174,11 @@ def edit_json(directory: Path, change) -> None:  # noqa: ANN001
         ),
         (
             lambda d: edit_json(d, lambda m: m["buffers"][1].update(shape=[0, 16], size=0)),
-            r"buffer a: shape \(0, 16\) has a dimension that is not positive",
+            r"buffer a: shape \(0, 16\) is not a tuple of positive integers",
         ),
         (
             lambda d: edit_json(d, lambda m: m["buffers"][1].update(shape=[16, -16], size=-256)),
-            r"buffer a: shape \(16, -16\) has a dimension that is not positive",
+            r"buffer a: shape \(16, -16\) is not a tuple of positive integers",
         ),
         (
             lambda d: edit_json(d, lambda m: m["buffers"][1].update(shape=[], size=0)),
@@ -219,6 +219,17 @@ def test_relocation_needs_whole_elements(tmp_path: Path) -> None:
         ImageError, match=r"base 0x1000 is not a multiple of the 16384-byte WGT elements"
     ):
         ProgramImage.load(tmp_path / "moved")
+
+
+def test_buffers_built_in_python_are_checked_too() -> None:
+    arena = np.zeros(256, np.uint8)
+    for buffer, message in (
+        (Buffer(5, "input", 0, 16, "int8", (16,)), "buffer 0: name 5 is not a string"),  # type: ignore[arg-type]
+        (Buffer("a", "input", 0, 16, "int8", (16.0,)), r"shape \(16.0,\) is not a tuple"),  # type: ignore[arg-type]
+        (Buffer("a", "output", 0, 64, "int8", (16,), planes=-4), "planes -4 is not an integer"),
+    ):
+        with pytest.raises(ImageError, match=message):
+            ProgramImage(VTAConfig(), [Finish()], arena, [buffer]).validate()
 
 
 def test_dram_base_outside_arena_is_rejected(image_dir: Path) -> None:
