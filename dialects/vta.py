@@ -78,6 +78,7 @@ from xdsl.printer import Printer
 from xdsl.traits import NoTerminator, SymbolOpInterface, SymbolTable
 from xdsl.utils.exceptions import VerifyException
 
+from vtac.dialects.dense import dense_values
 from vtac.runtime.config import DRAM_ADDR_BITS, ConfigError, VTAConfig
 from vtac.runtime.image import DTYPES
 from vtac.runtime.isa import (
@@ -502,7 +503,7 @@ class BufferOp(IRDLOperation):
     Optionally what the host sees: the logical tensor's ``dtype`` and ``shape``, its
     ``layout`` in DRAM (a :class:`~vtac.runtime.packing.PackSpec` in text form), for an
     int32 result leaving the accelerator as int8 byte planes, ``planes``, and for data known
-    at compile time (weights, constants) its logical ``value``."""
+    at compile time (weights, constants) its ``value``, already packed in that layout."""
 
     name = "vta.buffer"
     sym_name = attr_def(SymbolNameConstraint())
@@ -520,11 +521,10 @@ class BufferOp(IRDLOperation):
         return tuple(int(v) for v in self.shape.get_values()) if self.shape else None
 
     def data(self) -> np.ndarray | None:
-        """The logical value (None when the buffer has none)."""
+        """The packed value (None when the buffer has none)."""
         if self.value is None:
             return None
-        values = np.array(self.value.get_values(), dtype=np.int64)
-        return values.reshape(tuple(self.value.get_shape()))
+        return dense_values(self.value)
 
     def spec(self) -> PackSpec | None:
         """The buffer's layout (None when it has none)."""
@@ -572,11 +572,13 @@ class BufferOp(IRDLOperation):
                 raise VerifyException(
                     f"buffer size {self.size.value.data} is below the {need} bytes its layout holds"
                 )
-        if self.value is not None and tuple(self.value.get_shape()) != self.logical_shape():
-            raise VerifyException(
-                f"value of shape {tuple(self.value.get_shape())} does not match the buffer's "
-                f"shape {self.logical_shape()}"
-            )
+        if self.value is not None:
+            want = spec.packed_shape if spec is not None else self.logical_shape()
+            if tuple(self.value.get_shape()) != want:
+                raise VerifyException(
+                    f"value of shape {tuple(self.value.get_shape())} does not match the "
+                    f"buffer's packed shape {want}"
+                )
 
 
 @irdl_op_definition

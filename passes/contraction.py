@@ -16,14 +16,14 @@ from dataclasses import dataclass
 
 from xdsl.dialects import arith, func
 from xdsl.dialects.builtin import ArrayAttr, DenseIntOrFPElementsAttr, DictionaryAttr, ModuleOp
-from xdsl.ir import BlockArgument, SSAValue
+from xdsl.ir import BlockArgument, Operation, SSAValue
 
 from vtac.dialects import nn, tile
 from vtac.dialects.vta import module_config
 from vtac.passes.blocking import BlockedOp, block
 from vtac.passes.embedding import Embedding, IterationSpace, Operand
 from vtac.passes.isel import ALU_ATTR, EMBEDDING_ATTR, iteration_space
-from vtac.passes.lower import Epilogue
+from vtac.passes.tile_walk import Epilogue
 from vtac.runtime.config import VTAConfig
 
 CONTRACTIONS = nn.CONTRACTIONS
@@ -81,7 +81,8 @@ def through_layouts(value: SSAValue) -> SSAValue:
     return value
 
 
-def _embedding(attr: DictionaryAttr, useful: int) -> Embedding:
+def embedding_of(attr: DictionaryAttr) -> Embedding:
+    """The embedding a ``vtac.embedding`` attribute records."""
     data = attr.data
 
     def loops(dim: str) -> tuple[str, ...]:
@@ -95,13 +96,26 @@ def _embedding(attr: DictionaryAttr, useful: int) -> Embedding:
         batch=loops("batch"),
         block_out=loops("block_out"),
         block_in=loops("block_in"),
-        useful_macs=useful,
+        useful_macs=data["useful_macs"].value.data,  # type: ignore[attr-defined]
         issued_macs=data["issued_macs"].value.data,  # type: ignore[attr-defined]
         dram_bytes=0,
     )
 
 
-def _chain(function: func.FuncOp) -> tuple[nn.Conv2DOp | nn.DenseOp | nn.MatmulOp, list]:
+def read_embedding(op: Operation) -> Embedding:
+    """The embedding recorded on ``op`` (a contraction, or a tiled kernel's function)."""
+    attr = op.attributes.get(EMBEDDING_ATTR)
+    if not isinstance(attr, DictionaryAttr):
+        raise CompileError(f"{op.name} has no {EMBEDDING_ATTR}: run vtac-isel first")
+    try:
+        return embedding_of(attr)
+    except (KeyError, AttributeError, AssertionError) as err:
+        raise CompileError(f"{op.name}: malformed {EMBEDDING_ATTR}: {err!r}") from None
+
+
+def kernel_ops(function: func.FuncOp) -> tuple[nn.Conv2DOp | nn.DenseOp | nn.MatmulOp, list]:
+    """The contraction and the epilogue chain of a kernel function (a :class:`CompileError`
+    says why ``function`` is not one)."""
     skipped = (tile.PackOp, tile.UnpackOp, arith.ConstantOp)
     ops = [o for o in function.body.block.ops if not isinstance(o, skipped)]
     name = function.sym_name.data
@@ -133,11 +147,9 @@ def _is_source(value: SSAValue, args: list[BlockArgument]) -> bool:
 def analyse(function: func.FuncOp) -> Kernel:
     """The kernel in ``function``, whose contraction ``vtac-isel`` has annotated."""
     config = module_config(function)
-    contraction, chain = _chain(function)
-    if EMBEDDING_ATTR not in contraction.attributes:
-        raise CompileError(f"{contraction.name} has no {EMBEDDING_ATTR}: run vtac-isel first")
+    contraction, chain = kernel_ops(function)
+    chosen = read_embedding(contraction)
     space = iteration_space(contraction)
-    chosen = _embedding(contraction.attributes[EMBEDDING_ATTR], space.macs)  # type: ignore[arg-type]
     args = list(function.body.block.args)
     arguments: dict[str, BlockArgument] = {}
     by_name = {space.lhs.name: contraction.lhs, space.rhs.name: contraction.rhs}

@@ -1,15 +1,16 @@
-"""vtac-lower-to-vta: a laid-out, tiled kernel to VTA instructions in the vta dialect.
+"""vtac-lower-to-vta: tile-dialect kernels to VTA instructions in the vta dialect.
 
-Each kernel function (after ``vtac-tile``) becomes, at module level:
+Each tiled kernel (a function of :mod:`vtac.passes.tile_ir`, as ``vtac-tile`` writes it or as a
+person does) becomes, at module level:
 
-- a ``vta.buffer`` per DRAM tensor: the arguments (role ``input``), constant weights and biases
-  (``weight`` and ``constant``, holding their values, which the backend packs into the image)
-  and the result (``output``), each with its logical dtype and shape and the layout
-  ``vtac-layout`` gave it;
+- a ``vta.buffer`` per DRAM tensor: the arguments (role ``input``), the globals of weights and
+  biases (``weight`` and ``constant``, holding their packed values, which the backend places in
+  the image) and the result (``output``), each with its logical dtype and shape and its layout;
 - one ``vta.uop_kernel @<function>_uops`` holding every micro-op the program loads;
-- a ``vta.program @<function>``: the tile walk of :func:`vtac.passes.lower.lower` (DMA as
-  LOAD/STORE with 2D patterns and on-the-fly padding, GEMM with reset and micro-op kernels
-  whose two outer loops fold into iter_out/iter_in, the ALU epilogue), ending with FINISH.
+- a ``vta.program @<function>``: ``tile.dma_load``/``tile.dma_store`` as LOAD/STORE with their
+  2D patterns and padding; ``tile.gemm``/``tile.alu`` as GEMM/ALU instructions whose micro-op
+  kernels fold two loops of the nest into iter_out/iter_in (:mod:`vtac.passes.uop_kernels`),
+  each kernel loaded into the micro-op buffer when it is not already there; FINISH last.
 
 The program carries no dependency flags yet (``vtac-insert-deps`` adds them). LOADs and STOREs
 address their buffer by element offset (``@x[offset]``); the backend places the buffers.
@@ -18,108 +19,185 @@ address their buffer by element offset (``@x[offset]``); the backend places the 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, ModuleOp, StringAttr, TensorType, i64
+from xdsl.dialects import memref
+from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, ModuleOp, StringAttr, i64
+from xdsl.ir import Operation
 from xdsl.passes import ModulePass
-from xdsl.rewriter import InsertPoint, Rewriter
+from xdsl.rewriter import Rewriter
 
-from vtac.dialects import nn, tile, vta
-from vtac.passes.contraction import CompileError, Kernel, analyse, kernels
-from vtac.passes.lower import Placement, lower
-from vtac.passes.schedule import schedule_of
-from vtac.runtime.isa import Load, MemType, Store
+from vtac.dialects import vta
+from vtac.dialects.dense import dense_attr
+from vtac.passes.tile_ir import (
+    BUFFER_ATTR,
+    DTYPES,
+    DramTensor,
+    TileKernel,
+    is_tile_kernel,
+    read_kernel,
+    replace_function,
+)
+from vtac.passes.tile_walk import Compute, Step
+from vtac.passes.uop_kernels import KernelInsn, build_kernels
+from vtac.runtime.config import VTAConfig
+from vtac.runtime.isa import Alu, Finish, Gemm, Instruction, Load, MemType, Uop
 
-#: Which buffer a LOAD/STORE of each memory type addresses (by kernel role).
-_ROLE_OF = {MemType.INP: "inp", MemType.WGT: "wgt", MemType.ACC: "bias", MemType.OUT: "out"}
+#: Micro-ops kept on chip at once (the Chisel design's buffer), so programs run on both designs.
+UOP_BUDGET = 2048
 
 
-def _check_layouts(kernel: Kernel) -> None:
-    """The layouts in the IR must be those the embedding implies (vtac lowers no others)."""
-    for op in kernel.function.body.block.ops:
-        if not isinstance(op, tile.PackOp):
-            continue
-        role = next(
-            (r for r, a in kernel.arguments.items() if a == op.source),
-            "out" if op.source.type == kernel.function.function_type.outputs.data[0] else None,
+@dataclass
+class LoweredProgram:
+    """Instructions (without dependency flags), each with the DRAM tensor its ``dram_base``
+    addresses (None: none, or the micro-op kernel for UOP loads), and the micro-ops they load."""
+
+    insns: list[tuple[Instruction, str | None]]
+    uops: list[Uop]
+
+
+@dataclass
+class _Emitter:
+    config: VTAConfig
+    insns: list[tuple[Instruction, str | None]] = field(default_factory=list)
+    uop_words: list[Uop] = field(default_factory=list)
+    kernel_dram: dict[tuple[Uop, ...], int] = field(default_factory=dict)
+    resident: dict[tuple[Uop, ...], int] = field(default_factory=dict)
+    next_slot: int = 0
+
+    def emit(self, insn: Instruction, tensor: str | None = None) -> None:
+        self.insns.append((insn, tensor))
+
+    def kernel_slot(self, uops: tuple[Uop, ...]) -> int:
+        """The micro-op buffer position of a kernel, loading it when it is not on chip."""
+        if uops in self.resident:
+            return self.resident[uops]
+        budget = min(self.config.uop_depth, UOP_BUDGET)
+        if self.next_slot + len(uops) > budget:
+            self.next_slot = 0
+        slot = self.next_slot
+        self.resident = {
+            k: s for k, s in self.resident.items() if s + len(k) <= slot or s >= slot + len(uops)
+        }
+        if uops not in self.kernel_dram:
+            self.kernel_dram[uops] = len(self.uop_words)
+            self.uop_words.extend(uops)
+        n = len(uops)
+        load = Load(
+            memory_type=MemType.UOP,
+            sram_base=slot,
+            dram_base=self.kernel_dram[uops],
+            y_size=1,
+            x_size=n,
+            x_stride=n,
         )
-        want = kernel.layouts.get(role) if role else None
-        if want is None or op.layout.data != want.spec.to_text():  # type: ignore[attr-defined]
-            raise CompileError(
-                f"tile.pack of a {op.source.type}: its layout is not the one vtac-layout "
-                "derives from the embedding; vtac lowers only that layout"
+        self.emit(load, None)
+        self.resident[uops] = slot
+        self.next_slot = slot + n
+        return slot
+
+    def compute(self, step: Compute) -> None:
+        """A compute step as micro-op kernels and GEMM/ALU instructions."""
+        alu = step.kind == "alu"
+        kernels = build_kernels(list(step.loops), step.base, self.config, alu=alu)
+        if alu:
+            assert step.alu_op is not None
+            imm = dict(use_imm=1, imm=step.imm) if step.imm is not None else {}
+            self.loop_insns(kernels, lambda f, k: Alu(alu_opcode=step.alu_op, **imm, **f))
+        elif step.reset:
+            self.loop_insns(kernels, lambda f, k: Gemm(reset_reg=1, **f))
+        else:
+            self.loop_insns(
+                kernels,
+                lambda f, k: Gemm(
+                    wgt_factor_out=k.wgt_factor_out, wgt_factor_in=k.wgt_factor_in, **f
+                ),
             )
 
+    def loop_insns(
+        self, kernels: list[KernelInsn], make: Callable[[dict, KernelInsn], Instruction]
+    ) -> None:
+        for k in kernels:
+            slot = self.kernel_slot(k.uops)
+            fields_ = dict(
+                uop_bgn=slot,
+                uop_end=slot + len(k.uops),
+                iter_out=k.iter_out,
+                iter_in=k.iter_in,
+                dst_factor_out=k.dst_factor_out,
+                dst_factor_in=k.dst_factor_in,
+                src_factor_out=k.src_factor_out,
+                src_factor_in=k.src_factor_in,
+            )
+            self.emit(make(fields_, k))
 
-def _buffer(name: str, role: str, kernel_role: str, kernel: Kernel) -> vta.BufferOp:
-    blocked = kernel.layouts[kernel_role]
-    spec = blocked.spec  # type: ignore[attr-defined]
-    if kernel_role == "out":
-        logical = kernel.function.function_type.outputs.data[0]
-    else:
-        logical = kernel.arguments[kernel_role].type
-    assert isinstance(logical, TensorType)
-    dtype = "int32" if logical.element_type == nn.I32 and kernel_role == "bias" else "int8"
-    planes = kernel.epilogue.planes if kernel_role == "out" else 1
-    itemsize = np.dtype(dtype).itemsize
-    buffer = vta.BufferOp(name, role, math.prod(spec.packed_shape) * itemsize * planes)
-    buffer.attributes["dtype"] = StringAttr(dtype)
-    buffer.attributes["shape"] = DenseArrayBase.from_list(i64, list(logical.get_shape()))
-    buffer.attributes["layout"] = StringAttr(spec.to_text())
-    if planes > 1:
-        buffer.attributes["planes"] = IntegerAttr(planes, i64)
-    const = kernel.constant(kernel_role) if kernel_role != "out" else None
-    if const is not None:
-        buffer.attributes["value"] = const.value
+
+def emit_instructions(steps: list[Step], config: VTAConfig) -> LoweredProgram:
+    """The instructions of a tile walk, FINISH last; micro-op kernels are placed from the start
+    of the micro-op buffer's DRAM region (UOP loads' ``dram_base`` is an offset into it)."""
+    em = _Emitter(config)
+    for step in steps:
+        if isinstance(step, Compute):
+            em.compute(step)
+        else:
+            em.emit(step.insn, step.tensor)
+    em.emit(Finish())
+    return LoweredProgram(em.insns, em.uop_words)
+
+
+def _buffer(name: str, tensor: DramTensor) -> vta.BufferOp:
+    packed = tensor.spec().packed_shape
+    itemsize = np.dtype(tensor.dtype).itemsize
+    buffer = vta.BufferOp(name, tensor.role, math.prod(packed) * itemsize * tensor.planes)
+    buffer.attributes["dtype"] = StringAttr(tensor.dtype)
+    buffer.attributes["shape"] = DenseArrayBase.from_list(i64, list(tensor.shape))
+    buffer.attributes["layout"] = StringAttr(tensor.layout)
+    if tensor.planes > 1:
+        buffer.attributes["planes"] = IntegerAttr(tensor.planes, i64)
+    if tensor.value is not None:
+        buffer.attributes["value"] = dense_attr(tensor.value, DTYPES[tensor.dtype])
     return buffer
 
 
-def _role(kernel: Kernel, kernel_role: str) -> str:
-    if kernel.constant(kernel_role) is None:
-        return "input"
-    return "constant" if kernel_role == "bias" else "weight"
-
-
-def lower_kernel(kernel: Kernel, prefix: str) -> list:
-    """The vta ops (buffers, micro-op kernel, program) computing ``kernel``."""
-    _check_layouts(kernel)
-    schedule = schedule_of(kernel)
-    names = {role: prefix + kernel.arg_name(role) for role in kernel.arguments}
-    names["out"] = prefix + "result"
-    if len(set(names.values())) != len(names):
-        raise CompileError(f"argument names clash with the result buffer: {sorted(names.values())}")
-    buffers = [_buffer(names[r], _role(kernel, r), r, kernel) for r in kernel.arguments]
-    buffers.append(_buffer(names["out"], "output", "out", kernel))
-    zero = Placement(inp=0, wgt=0, out=0, bias=0 if "bias" in names else None, uops=0)
-    program = lower(kernel.blocked, schedule, kernel.epilogue, kernel.config, zero)
-    uop_name = f"{prefix or kernel.function.sym_name.data + '_'}uops"
-    ops = []
-    for record in program.insns:
-        if isinstance(record, Load | Store) and record.x_size:
-            kind = MemType(record.memory_type)
-            target = uop_name if kind == MemType.UOP else names[_ROLE_OF[kind]]
-            ops.append(vta.InstructionOp.from_record(record, target, 0))
+def lower_kernel(kernel: TileKernel, prefix: str) -> list[Operation]:
+    """The vta ops (buffers, micro-op kernel, program) computing a tile kernel."""
+    config = vta.module_config(kernel.function)
+    name = kernel.function.sym_name.data
+    buffers = [_buffer(prefix + n, t) for n, t in kernel.tensors.items()]
+    program = emit_instructions(kernel.steps, config)
+    uop_name = f"{prefix or name + '_'}uops"
+    ops: list[Operation] = []
+    for record, tensor in program.insns:
+        if isinstance(record, Load) and record.memory_type == MemType.UOP:
+            ops.append(vta.InstructionOp.from_record(record, uop_name, 0))
+        elif tensor is not None:
+            ops.append(vta.InstructionOp.from_record(record, prefix + tensor, 0))
         else:
             ops.append(vta.InstructionOp.from_record(record))
-    result = [*buffers]
+    result: list[Operation] = [*buffers]
     if program.uops:
         result.append(vta.UopKernelOp(uop_name, program.uops))
-    result.append(vta.ProgramOp(kernel.function.sym_name.data, ops))
+    result.append(vta.ProgramOp(name, ops))
     return result
 
 
 @dataclass(frozen=True)
 class LowerToVta(ModulePass):
-    """Replace every kernel function by its buffers, micro-op kernel and vta.program."""
+    """Replace every tile kernel by its buffers, micro-op kernel and vta.program."""
 
     name = "vtac-lower-to-vta"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        functions = kernels(op)
-        for function in functions:
-            prefix = f"{function.sym_name.data}_" if len(functions) > 1 else ""
-            new = lower_kernel(analyse(function), prefix)
-            Rewriter.insert_op(new, InsertPoint.before(function))
-            Rewriter.erase_op(function)
+        functions = [f for f in op.body.block.ops if is_tile_kernel(f)]
+        kernels = [read_kernel(f) for f in functions]  # type: ignore[arg-type]
+        for kernel in kernels:
+            prefix = f"{kernel.function.sym_name.data}_" if len(kernels) > 1 else ""
+            replace_function(kernel.function, lower_kernel(kernel, prefix))
+        # the globals of weights and biases are vta.buffers now
+        used = {g.name_.root_reference.data for g in op.walk() if isinstance(g, memref.GetGlobalOp)}
+        for glob in [g for g in op.body.block.ops if isinstance(g, memref.GlobalOp)]:
+            if BUFFER_ATTR in glob.attributes and glob.sym_name.data not in used:
+                Rewriter.erase_op(glob)

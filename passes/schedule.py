@@ -1,27 +1,48 @@
-"""vtac-tile: tile sizes, tile-loop order and virtual threads for every kernel.
+"""vtac-tile: tile sizes, tile-loop order and virtual threads; the kernel as tile-dialect IR.
 
 The search (:func:`vtac.passes.tiling.plan_tiles`) keeps every tile within its on-chip buffer
 (half of it per virtual thread), every ISA field in range and micro-op kernels within the
-micro-op buffer, and scores the rest with the cost model (DRAM bytes and cycles). The choice is
-recorded on the contraction as ``vtac.schedule``:
+micro-op buffer, and scores the rest with the cost model (DRAM bytes and cycles). The kernel
+function is then replaced by its tile program (:mod:`vtac.passes.tile_ir`): a function over the
+packed DRAM tensors whose body is the tile walk (:func:`vtac.passes.tile_walk.walk_tiles`) as
+``tile.dma_load``, ``tile.gemm``, ``tile.alu`` and ``tile.dma_store``, constant weights packed
+into ``memref.global``s. The choice is recorded on that function as ``vtac.schedule``:
 
     {tiles = {n = 1, oc = 4, ...}, order = ["oc", ...], vthreads = 2, est_cycles = ...,
-     est_dram_bytes = ...}
+     est_dram_bytes = ..., extents = {n = 1, oc = 4, ...}}
 
-Options force a choice: ``tiles="oc=2,oh=7"`` pins tile sizes (in blocked loops, as the
-``vtac.schedule`` of an unforced run names them) and ``vthreads=1`` the thread count; a forced
-choice that breaks a limit is an error naming the limit and the numbers.
+beside the ``vtac.embedding`` chosen by ``vtac-isel``. Options force a choice:
+``tiles="oc=2,oh=7"`` pins tile sizes (in blocked loops, as ``vtac.schedule`` names them) and
+``vthreads=1`` the thread count; a forced choice that breaks a limit is an error naming the
+limit and the numbers.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 from xdsl.context import Context
-from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, IntegerAttr, ModuleOp, StringAttr, i64
+from xdsl.dialects import func
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    DenseIntOrFPElementsAttr,
+    DictionaryAttr,
+    IntegerAttr,
+    ModuleOp,
+    StringAttr,
+    TensorType,
+    i64,
+)
+from xdsl.ir import BlockArgument
 from xdsl.passes import ModulePass
 
+from vtac.dialects import nn
+from vtac.dialects.dense import dense_values
 from vtac.passes.contraction import CompileError, Kernel, analyse, kernels
+from vtac.passes.isel import EMBEDDING_ATTR
+from vtac.passes.tile_ir import DramTensor, build_kernel, replace_function
+from vtac.passes.tile_walk import walk_tiles
 from vtac.passes.tiling import Schedule, plan_tiles
 
 SCHEDULE_ATTR = "vtac.schedule"
@@ -38,8 +59,8 @@ def parse_tiles(text: str) -> dict[str, int]:
     return tiles
 
 
-def schedule_attr(schedule: Schedule) -> DictionaryAttr:
-    """The ``vtac.schedule`` attribute of a schedule."""
+def schedule_attr(schedule: Schedule, extents: tuple[tuple[str, int], ...]) -> DictionaryAttr:
+    """The ``vtac.schedule`` attribute of a schedule over loops of the given extents."""
     return DictionaryAttr(
         {
             "tiles": DictionaryAttr({n: IntegerAttr(s, i64) for n, s in schedule.tiles}),
@@ -47,31 +68,35 @@ def schedule_attr(schedule: Schedule) -> DictionaryAttr:
             "vthreads": IntegerAttr(schedule.vthreads, i64),
             "est_cycles": IntegerAttr(schedule.cycles, i64),
             "est_dram_bytes": IntegerAttr(schedule.dram_bytes, i64),
+            "extents": DictionaryAttr({n: IntegerAttr(e, i64) for n, e in extents}),
         }
     )
 
 
-def schedule_of(kernel: Kernel) -> Schedule:
-    """The schedule ``vtac-tile`` recorded on the kernel's contraction."""
-    attr = kernel.contraction.attributes.get(SCHEDULE_ATTR)
+def read_schedule(function: func.FuncOp) -> tuple[Schedule, tuple[tuple[str, int], ...]]:
+    """The schedule ``vtac-tile`` recorded on a tiled kernel, and its loops' extents."""
+    attr = function.attributes.get(SCHEDULE_ATTR)
+    where = f"@{function.sym_name.data}"
     if not isinstance(attr, DictionaryAttr):
-        raise CompileError(f"{kernel.contraction.name} has no {SCHEDULE_ATTR}: run vtac-tile first")
+        raise CompileError(f"{where} has no {SCHEDULE_ATTR}: run vtac-tile first")
     data = attr.data
     try:
         tiles = tuple((n, v.value.data) for n, v in data["tiles"].data.items())  # type: ignore[attr-defined]
         order = tuple(s.data for s in data["order"].data)  # type: ignore[attr-defined]
+        extents = tuple((n, v.value.data) for n, v in data["extents"].data.items())  # type: ignore[attr-defined]
         values = {k: data[k].value.data for k in ("vthreads", "est_cycles", "est_dram_bytes")}  # type: ignore[attr-defined]
     except (KeyError, AttributeError) as err:
-        raise CompileError(f"malformed {SCHEDULE_ATTR}: {err}") from None
-    loops = [name for name, _ in kernel.blocked.loops]
-    if sorted(dict(tiles)) != sorted(loops) or sorted(order) != sorted(loops):
+        raise CompileError(f"{where}: malformed {SCHEDULE_ATTR}: {err}") from None
+    loops = sorted(n for n, _ in extents)
+    if sorted(dict(tiles)) != loops or sorted(order) != loops:
         raise CompileError(
-            f"{SCHEDULE_ATTR} must give a tile size and a position for each loop of "
+            f"{where}: {SCHEDULE_ATTR} must give a tile size and a position for each loop of "
             f"{', '.join(loops)}"
         )
-    return Schedule(
+    schedule = Schedule(
         tiles, order, values["vthreads"], values["est_cycles"], values["est_dram_bytes"]
     )
+    return schedule, extents
 
 
 def plan(kernel: Kernel, tiles: dict[str, int] | None = None, vthreads: int = 0) -> Schedule:
@@ -81,9 +106,58 @@ def plan(kernel: Kernel, tiles: dict[str, int] | None = None, vthreads: int = 0)
     return plan_tiles(problem, kernel.config, forced=tiles, vthreads=vthreads or None)
 
 
+def _tensor(kernel: Kernel, role: str, names: dict[str, str]) -> DramTensor:
+    """The DRAM tensor playing ``role`` (inp, wgt, bias, out), packed if it is a constant."""
+    spec = kernel.layouts[role].spec  # type: ignore[attr-defined]
+    if role == "out":
+        logical = kernel.function.function_type.outputs.data[0]
+        image_role = "output"
+    else:
+        logical = kernel.arguments[role].type
+        const = kernel.constant(role)
+        image_role = "input" if const is None else ("constant" if role == "bias" else "weight")
+    assert isinstance(logical, TensorType)
+    dtype = "int32" if role == "bias" and logical.element_type == nn.I32 else "int8"
+    planes = kernel.epilogue.planes if role == "out" else 1
+    value = None
+    if role != "out" and (const := kernel.constant(role)) is not None:
+        assert isinstance(const.value, DenseIntOrFPElementsAttr)
+        value = spec.pack(dense_values(const.value), np.dtype(dtype).type)
+    shape = tuple(logical.get_shape())
+    return DramTensor(names[role], image_role, dtype, shape, spec.to_text(), planes, value)
+
+
+def tile_kernel(kernel: Kernel, schedule: Schedule) -> list:
+    """The globals and the tile-dialect function computing ``kernel`` under ``schedule``."""
+    names = {role: kernel.arg_name(role) for role in kernel.arguments}
+    names["out"] = "result"
+    if len(set(names.values())) != len(names):
+        raise CompileError(f"argument names clash with the result buffer: {sorted(names.values())}")
+    arguments, constants = [], []
+    for role in kernel.arguments:
+        (constants if kernel.constant(role) is not None else arguments).append(role)
+    position = {a: i for i, a in enumerate(kernel.function.body.block.args)}
+    arguments.sort(key=lambda r: position[kernel.arguments[r]])  # type: ignore[index]
+    assert all(isinstance(kernel.arguments[r], BlockArgument) for r in arguments)
+    arguments.append("out")
+    steps = walk_tiles(kernel.blocked, schedule, kernel.epilogue, kernel.config)
+    attributes = {
+        EMBEDDING_ATTR: kernel.contraction.attributes[EMBEDDING_ATTR],
+        SCHEDULE_ATTR: schedule_attr(schedule, kernel.blocked.loops),
+    }
+    return build_kernel(
+        kernel.function.sym_name.data,
+        [(r, _tensor(kernel, r, names)) for r in arguments],
+        [(r, _tensor(kernel, r, names)) for r in constants],
+        steps,
+        kernel.config,
+        attributes,
+    )
+
+
 @dataclass(frozen=True)
 class Tile(ModulePass):
-    """Choose (or take the forced) tiling of every kernel and record it as vtac.schedule."""
+    """Choose (or take the forced) tiling of every kernel; replace it by its tile program."""
 
     name = "vtac-tile"
 
@@ -95,4 +169,4 @@ class Tile(ModulePass):
         for function in kernels(op):
             kernel = analyse(function)
             schedule = plan(kernel, forced, self.vthreads)
-            kernel.contraction.attributes[SCHEDULE_ATTR] = schedule_attr(schedule)
+            replace_function(function, tile_kernel(kernel, schedule))

@@ -377,8 +377,10 @@ class ImageBuilder:
         data: np.ndarray | None = None,
         align: int = BUFFER_ALIGN,
         planes: int = 1,
+        packed: np.ndarray | None = None,
     ) -> Buffer:
-        """Reserve a buffer (and fill it with ``data``, given in logical shape)."""
+        """Reserve a buffer and fill it with ``data``, given in logical shape, or with
+        ``packed``, already in its layout."""
         align = max(align, BUFFER_ALIGN)
         offset = -(-self.size // align) * align
         buf = Buffer(name, role, offset, 0, dtype, tuple(shape), layout, planes)
@@ -387,6 +389,9 @@ class ImageBuilder:
         self.size = offset + buf.size
         if data is not None:
             packed = layout.pack(np.asarray(data), DTYPES[dtype]) if layout else np.asarray(data)
+        if packed is not None:
+            if packed.size * np.dtype(DTYPES[dtype]).itemsize != buf.size:
+                raise ImageError(f"buffer {name}: {packed.size} packed values for {buf.size} bytes")
             self.chunks.append((offset, packed.astype(DTYPES[dtype]).tobytes()))
         return buf
 

@@ -21,13 +21,14 @@ from vtac.backends.reference import find_function, run_function
 from vtac.backends.vta import build_image
 from vtac.dialects import nn
 from vtac.dialects.vta import CONFIG_ATTR, config_attr
-from vtac.passes.contraction import CompileError, analyse
+from vtac.passes.contraction import CompileError, kernel_ops, read_embedding
 from vtac.passes.embedding import Embedding
 from vtac.passes.insert_deps import InsertDeps
 from vtac.passes.isel import InstructionSelection
 from vtac.passes.layout import Layout
 from vtac.passes.lower_to_vta import LowerToVta
-from vtac.passes.schedule import Tile, schedule_of
+from vtac.passes.schedule import Tile, read_schedule
+from vtac.passes.tile_ir import is_tile_kernel
 from vtac.passes.tiling import Schedule
 from vtac.runtime.config import VTAConfig
 from vtac.runtime.image import ProgramImage
@@ -65,6 +66,7 @@ def compile_module(
     and vtac-tile. ``module`` itself is left unchanged."""
     start = time.perf_counter()
     function = find_function(module, name)
+    kernel_ops(function)  # a CompileError if vtac cannot compile it
     work = ModuleOp([function.clone()])
     work.attributes.update(module.attributes)
     if config is not None:
@@ -74,18 +76,17 @@ def compile_module(
     Layout().apply(ctx, work)
     forced = ",".join(f"{loop}={size}" for loop, size in (tiles or {}).items())
     Tile(tiles=forced, vthreads=vthreads or 0).apply(ctx, work)
-    (kernel_function,) = (op for op in work.body.block.ops if isinstance(op, func.FuncOp))
-    kernel = analyse(kernel_function)
-    schedule = schedule_of(kernel)
+    (kernel,) = (op for op in work.body.block.ops if is_tile_kernel(op))
+    assert isinstance(kernel, func.FuncOp)
+    schedule, loops = read_schedule(kernel)
+    chosen = read_embedding(kernel)
     LowerToVta().apply(ctx, work)
     InsertDeps().apply(ctx, work)
     image = build_image(work)
     inputs = [b.name for b in image.buffers if b.role == "input"]
     output = next(b.name for b in image.buffers if b.role == "output")
     seconds = time.perf_counter() - start
-    return Compiled(
-        image, kernel.embedding, schedule, seconds, inputs, output, kernel.blocked.loops
-    )
+    return Compiled(image, chosen, schedule, seconds, inputs, output, loops)
 
 
 @dataclass

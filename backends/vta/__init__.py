@@ -68,7 +68,7 @@ def build_image(module: ModuleOp, name: str | None = None) -> ProgramImage:
                 dtype,
                 shape,
                 spec,
-                data=op.data(),  # packed here, at compile time
+                packed=op.data(),  # packed at compile time
                 align=align.get(op.sym_name.data, 1),
                 planes=planes,
             )

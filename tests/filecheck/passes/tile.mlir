@@ -1,19 +1,55 @@
-// RUN: vtac-opt %s -p vtac-isel,vtac-layout,vtac-tile | filecheck %s
-// RUN: vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="block_in=2" vthreads=2}' | filecheck %s --check-prefix=FORCED
+// RUN: vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="n=4,block_out=1,block_in=4" vthreads=2}' | filecheck %s
+// RUN: vtac-opt %s -p vtac-isel,vtac-layout,vtac-tile | filecheck %s --check-prefix=AUTO
+// RUN: vtac-opt %s -p vtac-isel,vtac-layout,vtac-tile | vtac-opt | filecheck %s --check-prefix=AUTO
 // RUN: not vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="block_in=65"}' 2>&1 | filecheck %s --check-prefix=RANGE
 // RUN: not vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="q=1"}' 2>&1 | filecheck %s --check-prefix=UNKNOWN
-// RUN: not vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="n=512,block_in=64" vthreads=1}' 2>&1 | filecheck %s --check-prefix=LIMIT
 // RUN: not vtac-opt %s -p vtac-tile 2>&1 | filecheck %s --check-prefix=ORDER
 
-// The whole problem fits on chip: one tile per loop. Loops are the blocked ones (block_in
-// counts 16-wide blocks of k).
-func.func @dense(%x: tensor<512x1024xi8>, %w: tensor<64x1024xi8>) -> tensor<512x64xi32> {
-  %y = nn.dense %x, %w : (tensor<512x1024xi8>, tensor<64x1024xi8>) -> tensor<512x64xi32>
-  func.return %y : tensor<512x64xi32>
+// vtac-tile replaces the kernel by its tile program: a function over the packed DRAM tensors
+// (the result passed last), whose vtac.buffer attributes tell the host their logical shapes
+// and layouts. The body is the tile walk: on-chip buffers, DMA in and out, GEMM and ALU steps
+// over small loop nests. Forced here: one output-channel block per tile, on two virtual
+// threads, so the second tile uses the upper half of every buffer.
+func.func @dense(%x: tensor<4x64xi8>, %w: tensor<32x64xi8>, %bias: tensor<32xi32>) -> tensor<4x32xi8> {
+  %acc = nn.dense %x, %w : (tensor<4x64xi8>, tensor<32x64xi8>) -> tensor<4x32xi32>
+  %shifted = nn.shr %acc {amount = 8 : i64} : (tensor<4x32xi32>) -> tensor<4x32xi32>
+  %biased = nn.add %shifted, %bias : (tensor<4x32xi32>, tensor<32xi32>) -> tensor<4x32xi32>
+  %clipped = nn.clip %biased {min = -128 : i64, max = 127 : i64} : (tensor<4x32xi32>) -> tensor<4x32xi32>
+  %y = nn.cast %clipped {mode = "wrap"} : (tensor<4x32xi32>) -> tensor<4x32xi8>
+  func.return %y : tensor<4x32xi8>
 }
-// CHECK:      vtac.schedule = {tiles = {n = [[N:[0-9]+]] : i64, block_out = [[O:[0-9]+]] : i64, block_in = [[I:[0-9]+]] : i64}, order = [{{.*}}], vthreads = {{[12]}} : i64, est_cycles = {{[0-9]+}} : i64, est_dram_bytes = {{[0-9]+}} : i64}
-// FORCED:     vtac.schedule = {tiles = {n = {{[0-9]+}} : i64, block_out = {{[0-9]+}} : i64, block_in = 2 : i64}, order = [{{.*}}], vthreads = 2 : i64
-// RANGE:      vtac-opt: error: forced tile block_in=65 is outside [1, 64] (the loop's extent)
+// CHECK:      func.func @dense(%x: memref<4x4x1x16xi8> {vtac.buffer = {name = "x", role = "input", dtype = "int8", shape = array<i64: 4, 64>, layout = "n=4, k=64 | dims [n, k] | outer [n, #block_in] | lanes [batch 1 (), block_in 16 (k)]"}},
+// CHECK-SAME:   %w: memref<2x4x16x16xi8> {vtac.buffer = {name = "w", role = "input", dtype = "int8", shape = array<i64: 32, 64>,
+// CHECK-SAME:   %bias: memref<2x1x16xi32> {vtac.buffer = {name = "bias", role = "input", dtype = "int32", shape = array<i64: 32>,
+// CHECK-SAME:   %result: memref<4x2x1x16xi8> {vtac.buffer = {name = "result", role = "output", dtype = "int8", shape = array<i64: 4, 32>,
+// CHECK-SAME:   attributes {vtac.embedding = {inp = "data", wgt = "weights", batch = [], block_out = ["m"], block_in = ["k"], useful_macs = 8192 : i64, issued_macs = 8192 : i64, utilization = "1.0000"},
+// CHECK-SAME:   vtac.schedule = {tiles = {n = 4 : i64, block_out = 1 : i64, block_in = 4 : i64}, order = ["block_out", "n", "block_in"], vthreads = 2 : i64, est_cycles = {{[0-9]+}} : i64, est_dram_bytes = {{[0-9]+}} : i64, extents = {n = 4 : i64, block_out = 2 : i64, block_in = 4 : i64}}}
+// CHECK-NEXT:   %inp = memref.alloc() : memref<2048x1x16xi8, #tile.mem<inp>>
+// CHECK-NEXT:   %wgt = memref.alloc() : memref<1024x16x16xi8, #tile.mem<wgt>>
+// CHECK-NEXT:   %acc = memref.alloc() : memref<2048x1x16xi32, #tile.mem<acc>>
+// CHECK-NEXT:   tile.gemm %acc, %inp, %wgt {extents = array<i64: 4>, dst = array<i64: 0, 1>, src = array<i64: 0, 0>, wgt = array<i64: 0, 0>, reset = true}
+// CHECK-NEXT:   %[[ZERO:.*]] = arith.constant 0 : index
+// CHECK-NEXT:   tile.dma_load %bias[%[[ZERO]]] -> %acc[4] {y_size = 1, x_size = 1, x_stride = 1}
+// CHECK-NEXT:   tile.dma_load %x[%[[ZERO]]] -> %inp[0] {y_size = 1, x_size = 16, x_stride = 16}
+// CHECK-NEXT:   tile.dma_load %w[%[[ZERO]]] -> %wgt[0] {y_size = 1, x_size = 4, x_stride = 4}
+// CHECK-NEXT:   tile.gemm %acc, %inp, %wgt {extents = array<i64: 4, 1, 4>, dst = array<i64: 0, 1, 1, 0>, src = array<i64: 0, 4, 0, 1>, wgt = array<i64: 0, 0, 4, 1>, reset = false}
+// CHECK-NEXT:   tile.alu %acc {op = "shr", extents = array<i64: 4>, dst = array<i64: 0, 1>, imm = 8}
+// CHECK-NEXT:   tile.alu %acc {op = "add", extents = array<i64: 4, 1>, dst = array<i64: 0, 1, 1>, src = array<i64: 4, 0, 1>}
+// CHECK-NEXT:   tile.alu %acc {op = "min", extents = array<i64: 4>, dst = array<i64: 0, 1>, imm = 127}
+// CHECK-NEXT:   tile.alu %acc {op = "max", extents = array<i64: 4>, dst = array<i64: 0, 1>, imm = -128}
+// CHECK-NEXT:   tile.dma_store %acc[0] -> %result[%[[ZERO]]] {y_size = 4, x_size = 1, x_stride = 2}
+// The second thread: the upper halves of inp and acc (from 1024) and wgt (from 512).
+// CHECK-NEXT:   tile.gemm %acc, %inp, %wgt {extents = array<i64: 4>, dst = array<i64: 1024, 1>
+// CHECK:        tile.dma_load %x[%[[ZERO]]] -> %inp[1024]
+// CHECK:        tile.dma_load %w[{{%.*}}] -> %wgt[512] {y_size = 1, x_size = 4, x_stride = 4}
+// CHECK:        tile.dma_store %acc[1024] -> %result[{{%.*}}] {y_size = 4, x_size = 1, x_stride = 2}
+// CHECK-NEXT:   func.return
+// CHECK-NOT:    nn.
+
+// AUTO:       func.func @dense(
+// AUTO-SAME:    vtac.schedule = {tiles = {n = {{[0-9]+}} : i64, block_out = {{[0-9]+}} : i64, block_in = {{[0-9]+}} : i64}, order = [{{.*}}], vthreads = {{[12]}} : i64
+// AUTO:         tile.dma_store
+
+// RANGE:      vtac-opt: error: forced tile block_in=65 is outside [1, 4] (the loop's extent)
 // UNKNOWN:    vtac-opt: error: forced tile for unknown loop 'q'; loops: n, block_out, block_in
-// LIMIT:      vtac-opt: error: the forced tile sizes break a limit: input tile exceeds 2048 entries (tiles n=512, block_out={{[0-9]+}}, block_in=64, vthreads=1)
 // ORDER:      vtac-opt: error: nn.dense has no vtac.embedding: run vtac-isel first

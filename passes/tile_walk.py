@@ -1,16 +1,13 @@
-"""Lowering a blocked, tiled contraction with its ALU epilogue to VTA instructions.
+"""The tile walk: a blocked, tiled contraction with its ALU epilogue as on-chip steps.
 
-Two stages. :func:`walk_tiles` takes a :class:`~vtac.passes.blocking.BlockedOp` and a
+:func:`walk_tiles` takes a :class:`~vtac.passes.blocking.BlockedOp` and a
 :class:`~vtac.passes.tiling.Schedule` and walks the tile loops (reduction loops innermost),
 giving per tile: the input and weight boxes as 2D DMA transfers (:mod:`vtac.passes.dma`; a box
 already on chip in the same buffer half is not reloaded), the GEMM as a :class:`Compute` step
 over a small affine loop nest, and once an output tile is complete, the epilogue (SHR, bias
 ADD, MIN, MAX as ALU steps) and the STORE. With two virtual threads, consecutive tiles use
-alternating halves of every buffer. These steps are what the tile dialect holds (vtac-tile).
-:func:`emit_instructions` turns them into instructions: each compute step becomes hazard-free
-micro-op kernels (:mod:`vtac.passes.uop_kernels`) with the two outer loops folded into
-iter_out/iter_in, micro-op kernels loaded once while they stay on chip; it ends with FINISH.
-The program carries no dependency flags yet: :mod:`vtac.passes.insert_deps` adds them.
+alternating halves of every buffer. ``vtac-tile`` writes these steps as tile-dialect ops;
+``vtac-lower-to-vta`` turns them into instructions.
 
 An int32 result leaves the accelerator as four int8 byte planes: STORE keeps the low 8 bits,
 so the tile is stored, shifted right by 8, stored again, four times.
@@ -25,12 +22,12 @@ from dataclasses import dataclass, field
 from vtac.passes.blocking import BlockedOp, BlockedOperand
 from vtac.passes.dma import Transfer, plan_box
 from vtac.passes.tiling import Schedule, TileWindow, epilogue_parts
-from vtac.passes.uop_kernels import AffineLoop, KernelInsn, build_kernels
+from vtac.passes.uop_kernels import AffineLoop
 from vtac.runtime.config import VTAConfig
-from vtac.runtime.isa import Alu, AluOp, Finish, Gemm, Instruction, Load, MemType, Store, Uop
+from vtac.runtime.isa import AluOp, Load, MemType, Store
 
-#: Micro-ops kept on chip at once (the Chisel design's buffer), so programs run on both designs.
-UOP_BUDGET = 2048
+#: The DRAM tensors of a kernel, by role: input, weights, bias, output.
+ROLES = ("inp", "wgt", "bias", "out")
 
 
 @dataclass(frozen=True)
@@ -42,15 +39,14 @@ class Epilogue:
     planes: int = 1
 
 
-@dataclass
-class Placement:
-    """Element offsets (in each memory type's elements) of the DRAM tensors and micro-ops."""
+@dataclass(frozen=True)
+class Dma:
+    """A LOAD or STORE between an on-chip buffer and the DRAM tensor named ``tensor`` (a
+    kernel role: inp, wgt, bias, out); the record's ``dram_base`` is an element offset into
+    that tensor."""
 
-    inp: int
-    wgt: int
-    out: int
-    bias: int | None
-    uops: int
+    tensor: str
+    insn: Load | Store
 
 
 @dataclass(frozen=True)
@@ -68,15 +64,7 @@ class Compute:
     imm: int | None = None
 
 
-Step = Load | Store | Compute
-
-
-@dataclass
-class LoweredProgram:
-    """Instructions (without dependency flags), and the micro-op words they load from DRAM."""
-
-    insns: list[Instruction]
-    uops: list[Uop]
+Step = Dma | Compute
 
 
 @dataclass
@@ -86,98 +74,22 @@ class _Walk:
     config: VTAConfig
     steps: list[Step] = field(default_factory=list)
 
-    def transfer(self, kind: MemType, t: Transfer, base: int, sram: int) -> None:
+    def transfer(self, role: str, kind: MemType, t: Transfer, offset: int, sram: int) -> None:
         fields_ = dict(
             sram_base=sram + t.sram_offset,
-            dram_base=base + t.dram_offset,
+            dram_base=offset + t.dram_offset,
             y_size=t.y_size,
             x_size=t.x_size,
             x_stride=t.x_stride,
         )
         if kind == MemType.OUT:
-            self.steps.append(Store(memory_type=kind, **fields_))
+            self.steps.append(Dma(role, Store(memory_type=kind, **fields_)))
             return
         pads = dict(y_pad_0=t.y_pad_0, y_pad_1=t.y_pad_1, x_pad_0=t.x_pad_0, x_pad_1=t.x_pad_1)
-        self.steps.append(Load(memory_type=kind, **fields_, **pads))
+        self.steps.append(Dma(role, Load(memory_type=kind, **fields_, **pads)))
 
     def compute(self, step: Compute) -> None:
         self.steps.append(step)
-
-
-@dataclass
-class _Emitter:
-    config: VTAConfig
-    uop_base: int
-    insns: list[Instruction] = field(default_factory=list)
-    uop_words: list[Uop] = field(default_factory=list)
-    kernel_dram: dict[tuple[Uop, ...], int] = field(default_factory=dict)
-    resident: dict[tuple[Uop, ...], int] = field(default_factory=dict)
-    next_slot: int = 0
-
-    def emit(self, insn: Instruction) -> None:
-        self.insns.append(insn)
-
-    def kernel_slot(self, uops: tuple[Uop, ...]) -> int:
-        """The micro-op buffer position of a kernel, loading it when it is not on chip."""
-        if uops in self.resident:
-            return self.resident[uops]
-        budget = min(self.config.uop_depth, UOP_BUDGET)
-        if self.next_slot + len(uops) > budget:
-            self.next_slot = 0
-        slot = self.next_slot
-        self.resident = {
-            k: s for k, s in self.resident.items() if s + len(k) <= slot or s >= slot + len(uops)
-        }
-        if uops not in self.kernel_dram:
-            self.kernel_dram[uops] = len(self.uop_words)
-            self.uop_words.extend(uops)
-        n = len(uops)
-        self.emit(
-            Load(
-                memory_type=MemType.UOP,
-                sram_base=slot,
-                dram_base=self.uop_base + self.kernel_dram[uops],
-                y_size=1,
-                x_size=n,
-                x_stride=n,
-            )
-        )
-        self.resident[uops] = slot
-        self.next_slot = slot + n
-        return slot
-
-    def compute(self, step: Compute) -> None:
-        """A compute step as micro-op kernels and GEMM/ALU instructions."""
-        alu = step.kind == "alu"
-        kernels = build_kernels(list(step.loops), step.base, self.config, alu=alu)
-        if alu:
-            assert step.alu_op is not None
-            imm = dict(use_imm=1, imm=step.imm) if step.imm is not None else {}
-            self.loop_insns(kernels, lambda f, k: Alu(alu_opcode=step.alu_op, **imm, **f))
-        elif step.reset:
-            self.loop_insns(kernels, lambda f, k: Gemm(reset_reg=1, **f))
-        else:
-            self.loop_insns(
-                kernels,
-                lambda f, k: Gemm(
-                    wgt_factor_out=k.wgt_factor_out, wgt_factor_in=k.wgt_factor_in, **f
-                ),
-            )
-
-    def loop_insns(self, kernels: list[KernelInsn], make) -> None:  # noqa: ANN001
-        for k in kernels:
-            slot = self.kernel_slot(k.uops)
-            fields_ = dict(
-                uop_bgn=slot,
-                uop_end=slot + len(k.uops),
-                iter_out=k.iter_out,
-                iter_in=k.iter_in,
-                dst_factor_out=k.dst_factor_out,
-                dst_factor_in=k.dst_factor_in,
-                src_factor_out=k.src_factor_out,
-                src_factor_in=k.src_factor_in,
-            )
-            self.emit(make(fields_, k))
 
 
 def _box(
@@ -208,37 +120,11 @@ def _coefficients(op: BlockedOperand, box: tuple[int, ...], loop: str) -> int:
     return total
 
 
-def lower(
-    op: BlockedOp,
-    schedule: Schedule,
-    epilogue: Epilogue,
-    config: VTAConfig,
-    placement: Placement,
-) -> LoweredProgram:
-    """Instructions computing ``op`` tile by tile under ``schedule``, epilogue included."""
-    steps = walk_tiles(op, schedule, epilogue, config, placement)
-    return emit_instructions(steps, config, placement.uops)
-
-
-def emit_instructions(steps: list[Step], config: VTAConfig, uop_base: int) -> LoweredProgram:
-    """The instructions of a tile walk, micro-op kernels placed from element ``uop_base`` of
-    the micro-op DRAM region; FINISH last."""
-    em = _Emitter(config, uop_base)
-    for step in steps:
-        if isinstance(step, Compute):
-            em.compute(step)
-        else:
-            em.emit(step)
-    em.emit(Finish())
-    return LoweredProgram(em.insns, em.uop_words)
-
-
 def walk_tiles(
     op: BlockedOp,
     schedule: Schedule,
     epilogue: Epilogue,
     config: VTAConfig,
-    placement: Placement,
 ) -> list[Step]:
     """The DMA and compute steps computing ``op`` tile by tile under ``schedule``."""
     em = _Walk(config)
@@ -283,7 +169,7 @@ def walk_tiles(
                 lo, box = _box(op.bias, origin, size)
                 if resident.get(key) != (lo, box):
                     for t in plan_box(op.bias.spec.outer_shape, lo, box):
-                        em.transfer(MemType.ACC, t, placement.bias, bias_base)  # type: ignore[arg-type]
+                        em.transfer("bias", MemType.ACC, t, 0, bias_base)
                     resident[key] = (lo, box)
         boxes = {}
         for name, operand, kind, base in (
@@ -293,9 +179,8 @@ def walk_tiles(
             lo, box = _box(operand, origin, size)
             boxes[name] = box
             if resident.get((name, io_half)) != (lo, box):
-                dram = placement.inp if name == "inp" else placement.wgt
                 for t in plan_box(shapes[name], lo, box):
-                    em.transfer(kind, t, dram, base)
+                    em.transfer(name, kind, t, 0, base)
                 resident[(name, io_half)] = (lo, box)
         loops = [
             AffineLoop(
@@ -331,7 +216,7 @@ def walk_tiles(
                     if p:
                         _alu_over(em, AluOp.SHR, 8, math.prod(part_box), part_acc, config)
                     for t in plan_box(shapes["out"], part_lo, part_box):
-                        em.transfer(MemType.OUT, t, placement.out + p * plane, part_acc)
+                        em.transfer("out", MemType.OUT, t, p * plane, part_acc)
     return em.steps
 
 
