@@ -124,8 +124,24 @@ def test_builder_errors_name_the_function_and_op() -> None:
 
 
 def test_parse_errors_carry_the_location() -> None:
-    with pytest.raises(vtac.IRError, match="<string>:1:"):
+    with pytest.raises(vtac.IRError, match="<string>:1:") as info:
         vtac.parse_ir("func.func @f(%x: tensor<2xi8>")
+    assert info.value.location is not None and info.value.location.line == 1
+    with pytest.raises(
+        vtac.IRError, match="<string>:2:18: error: Operation nn.conv3d is not registered"
+    ):
+        vtac.parse_ir("func.func @f() {\n  %y = nn.conv3d : () -> ()\n  func.return\n}")
+    # the first token is read when the parser is made: its errors are located too
+    with pytest.raises(vtac.IRError) as info:
+        vtac.parse_ir('"abc', "first.mlir")
+    assert str(info.value) == 'first.mlir:1:1: error: unterminated string literal\n"abc\n^'
+    with pytest.raises(vtac.IRError, match=r"<string>:1:1: error: invalid escape in string"):
+        vtac.parse_ir('"\\q" @f() {\n}')
+
+
+def test_verifier_errors_carry_the_failing_ops_location() -> None:
+    """Any dialect's verifier error reads FILE:LINE:COL: error: OP: MESSAGE, then the op's
+    source line and a caret under its start."""
     text = (
         "func.func @f(%x: tensor<2x3xi8>, %w: tensor<4x5xi8>) -> tensor<2x4xi32> {\n"
         "  %y = nn.dense %x, %w : (tensor<2x3xi8>, tensor<4x5xi8>) -> tensor<2x4xi32>\n"
@@ -133,28 +149,38 @@ def test_parse_errors_carry_the_location() -> None:
     )
     with pytest.raises(vtac.IRError) as info:
         vtac.parse_ir(text, "model.mlir")
-    message = str(info.value)
-    assert message.startswith("model.mlir:2:3\n  %y = nn.dense")
-    assert "nn.dense: data has K = 3 (dimension 1) but weights have K = 5" in message
-    assert "func.return" not in message  # the underline stays on the op's line
-    with pytest.raises(
-        vtac.IRError, match="(?s)<string>:2:.*Operation nn.conv3d is not registered"
-    ):
-        vtac.parse_ir("func.func @f() {\n  %y = nn.conv3d : () -> ()\n  func.return\n}")
-    with pytest.raises(vtac.IRError, match="(?s)<string>:2:.*cast mode must be one of"):
+    assert str(info.value).splitlines() == [
+        "model.mlir:2:3: error: nn.dense: data has K = 3 (dimension 1) but weights have K = 5 "
+        "(dimension 1)",
+        "  %y = nn.dense %x, %w : (tensor<2x3xi8>, tensor<4x5xi8>) -> tensor<2x4xi32>",
+        "  ^",
+    ]
+    assert tuple(info.value.location) == ("model.mlir", 2, 3)  # type: ignore[arg-type]
+    with pytest.raises(vtac.IRError, match="(?s)<string>:2:3: error: nn.cast: cast mode must be"):
         vtac.parse_ir(
             "func.func @f(%x: tensor<2xi32>) {\n"
             "  %y = nn.cast %x {mode = 3} : (tensor<2xi32>) -> tensor<2xi8>\n  func.return\n}"
         )
-    # an error outside nn (func.return's types) names the problem and shows the op
+    # func.return's types: outside nn, located all the same
     with pytest.raises(vtac.IRError) as info:
         vtac.parse_ir(
             "func.func @f(%x: tensor<2xi32>) -> tensor<2xi8> {\n  func.return %x : tensor<2xi32>\n}"
         )
-    assert "Expected arguments to have the same types as the function output types" in str(
-        info.value
+    assert str(info.value).startswith(
+        "<string>:2:3: error: func.return: Expected arguments to have the same types as the "
+        "function output types"
     )
-    assert '"func.return"(%x)' in str(info.value)
+    # a vta op verifies against its module's configuration, known once the module is parsed
+    vta = (
+        "builtin.module attributes {vta.config = {LOG_INP_BUFF_SIZE = 13 : i64}} {\n"
+        '  vta.buffer @x {role = "input", size = 256}\n'
+        "  vta.program @p {\n"
+        "    vta.load inp @x[0] {sram_base = 1000, y_size = 1, x_size = 1, x_stride = 1}\n"
+        "  }\n}"
+    )
+    with pytest.raises(vtac.IRError, match="<string>:4:5: error: vta.load: SRAM entries"):
+        vtac.parse_ir(vta)
+    assert vtac.parse_ir(vta.replace("13", "15"))
 
 
 @settings(max_examples=150, deadline=None)
@@ -180,8 +206,8 @@ def test_read_ir_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(vtac.IRError, match="cannot read .*missing.mlir: No such file"):
         vtac.read_ir(tmp_path / "missing.mlir")
     binary = tmp_path / "binary.mlir"
-    binary.write_bytes(b"\xff\xfe")
-    with pytest.raises(vtac.IRError, match="binary.mlir: not UTF-8 text"):
+    binary.write_bytes(b"func.func @f() {\n\xff\xfe}")
+    with pytest.raises(vtac.IRError, match=r"binary.mlir:2:1: error: not UTF-8 text \(byte 0xff\)"):
         vtac.read_ir(binary)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import subprocess
@@ -10,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
+import vtac
 import vtac.dialects.tile
 import vtac.dialects.vta
 from vtac.opt import main
+from vtac.parsing import MAX_NESTING
 from vtac.passes.registry import DEFAULT_PIPELINE, get_all_passes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,9 +117,8 @@ def run(text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[
 def assert_diagnostic(what: str, err: str, source: Path) -> None:
     assert "Traceback" not in err, what
     assert "internal error" not in err, f"{what}: {err}"
-    assert err.startswith("vtac-opt: error:"), f"{what}: {err!r}"
-    # a source position (parse errors), or the marked failing operation (verifier errors)
-    assert f"{source}:" in err or "^^^" in err, f"{what}: no location in {err!r}"
+    # parse and verifier errors alike: FILE:LINE:COL: error: MESSAGE, then the source line
+    assert re.match(rf"{re.escape(str(source))}:\d+:\d+: error: ", err), f"{what}: {err!r}"
 
 
 BROKEN = broken_variants()
@@ -189,7 +191,10 @@ def test_unreadable_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     binary = tmp_path / "binary.mlir"
     binary.write_bytes(b"func.func @f() {\n\xff\xfe}\n")
     assert main([str(binary)]) == 1
-    assert capsys.readouterr().err == f"vtac-opt: error: {binary}:2: not UTF-8 text (byte 0xff)\n"
+    assert (
+        capsys.readouterr().err
+        == f"{binary}:2:1: error: not UTF-8 text (byte 0xff)\n\ufffd\ufffd}}\n^\n"
+    )
     text = tmp_path / "input.txt"
     text.write_text("func.func @f() {\n  func.return\n}\n")
     assert main([str(text)]) == 1
@@ -202,7 +207,7 @@ def test_split_chunks_report_their_own_lines(
     source = tmp_path / "chunks.mlir"
     source.write_bytes(b"vta.program @p {\n}\n// -----\n\nvta.program @q {\n\xff}\n")
     assert main([str(source), "--split-input-file"]) == 1
-    assert f"{source}:6: not UTF-8 text" in capsys.readouterr().err
+    assert capsys.readouterr().err.startswith(f"{source}:6:1: error: not UTF-8 text")
 
 
 def test_vtac_passes_are_registered(capsys: pytest.CaptureFixture[str]) -> None:
@@ -223,3 +228,110 @@ def test_console_script(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert "Traceback" not in done.stderr and f"{source}:1:" in done.stderr
+
+
+def audit_cases() -> list[tuple[str, str, str]]:
+    """Inputs that made an entry point hang or raise (what, text, the expected diagnostic's
+    start after the file name)."""
+    dense = (ROOT / "examples" / "dense.mlir").read_text()
+    vta = SOURCES["vta docstring"]
+    matmul = (ROOT / "examples" / "matmul.mlir").read_text()
+    nested = "func.func @f() attributes {a = " + "[" * 3000 + "]" * 3000 + "} {\n  func.return\n}\n"
+    types = "func.func @f() attributes {a = " + "tuple<" * 3000 + "i32" + ">" * 3000 + "} {\n}\n"
+    cases = [
+        # xDSL 0.74's string regex backtracks exponentially on these (minutes per line)
+        (
+            "unterminated string in an nn attribute",
+            dense.replace('"wrap"', '"wrap' + "a" * 22, 1),
+            ":7:33: error: unterminated string literal",
+        ),
+        (
+            "unterminated string in a vta field",
+            vta.replace("x_size = 16, x_stride = 16, pop", 'x_size = ", x_stride = 16, pop', 1),
+            ":15:51: error: unterminated string literal",
+        ),
+        # the first token is read while the parser is made
+        ("unterminated string as the first token", '"abc\n', ":1:1: error: unterminated string"),
+        (
+            "invalid escape as the first token",
+            matmul.replace("func.func", '"\\q"', 1),
+            ":2:1: error: invalid escape in string literal",
+        ),
+        # xDSL parses recursively
+        ("3000 nested brackets", nested, ":1:95: error: nesting too deep"),
+        ("3000 nested types", types, ":1:"),
+    ]
+    for what, text, _ in cases:
+        assert text not in (dense, vta, matmul), what
+    return cases
+
+
+AUDIT = audit_cases()
+
+# Runs each entry point that reads IR on one file, in a child process so that a hang fails the
+# test (by its timeout) instead of stalling the suite: [status, stderr] of each.
+ENTRY_POINTS = """
+import contextlib, io, json, sys
+import vtac
+from vtac.cli import main as vtac_main
+from vtac.opt import main as opt_main
+path, out = sys.argv[1:]
+
+def api():
+    try:
+        vtac.read_ir(path)
+    except vtac.IRError as err:
+        print(err, file=sys.stderr)
+        return 1
+    return 0
+
+results = []
+for run in (
+    lambda: opt_main([path]),
+    lambda: vtac_main(["compile", path, "-o", out]),
+    lambda: vtac_main(["run", path]),
+    api,
+):
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        status = run()
+    results.append([status, err.getvalue()])
+print(json.dumps(results))
+"""
+
+
+@pytest.mark.parametrize(("what", "text", "expected"), AUDIT, ids=[w for w, _, _ in AUDIT])
+def test_every_entry_point_diagnoses_audited_inputs(
+    what: str, text: str, expected: str, tmp_path: Path
+) -> None:
+    source = tmp_path / "input.mlir"
+    source.write_text(text)
+    done = subprocess.run(
+        [sys.executable, "-c", ENTRY_POINTS, str(source), str(tmp_path / "image")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    for entry, (status, err) in zip(
+        ("vtac-opt", "compile", "run", "read_ir"), json.loads(done.stdout), strict=True
+    ):
+        assert status == 1, f"{what}: {entry}"
+        assert err.startswith(f"{source}{expected}"), f"{what}: {entry}: {err!r}"
+        assert "Traceback" not in err and "internal error" not in err, f"{what}: {entry}"
+    assert not (tmp_path / "image").exists()
+
+
+def test_deepest_accepted_nesting_parses_in_process() -> None:
+    """MAX_NESTING levels of the construct that costs xDSL's parser the most Python frames per
+    level (dictionary attributes) parse with the default recursion limit, under pytest's stack."""
+    depth = MAX_NESTING - 1  # the function's attribute dictionary is one level
+    text = "func.func @f() attributes {a = " + "{a = " * depth + "1" + "}" * depth + "} {\n}\n"
+    module = vtac.parse_ir(text)
+    assert vtac.print_ir(module).count("{a = ") == depth + 1
+    with pytest.raises(vtac.IRError, match="nesting too deep: more than 64 levels"):
+        vtac.parse_ir(text.replace("{a = ", "{a = {a = ", 1).replace("}", "}}", 1))
+    # brackets in strings and comments do not count
+    assert vtac.parse_ir(
+        "// " + "[" * 100 + '\nfunc.func @f() attributes {a = "' + "(" * 100 + '"} {\n}'
+    )

@@ -31,7 +31,6 @@ from xdsl.dialects import arith, builtin, func, scf
 from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.dialects.memref import MemRef
 from xdsl.ir import Block, Operation, Region, SSAValue
-from xdsl.parser import Parser
 from xdsl.passes import ModulePass, PassPipeline
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import (
@@ -40,13 +39,21 @@ from xdsl.utils.exceptions import (
     ParseError,
     VerifyException,
 )
+from xdsl.utils.lexer import Location
 
 from vtac.backends.reference import run_function, run_module
 from vtac.dialects import nn
+from vtac.parsing import SourceParseError, SourceVerifyException, parse_source
 
 
 class IRError(ValueError):
-    """IR that does not parse or verify (with its location), or that the builder refuses."""
+    """IR that does not parse or verify, or that the builder refuses. Errors in text carry
+    their ``location`` (file, line, column) and read ``FILE:LINE:COL: error: ...`` followed by
+    the source line."""
+
+    def __init__(self, message: str, location: Location | None = None) -> None:
+        super().__init__(message)
+        self.location = location
 
 
 class PipelineError(ValueError):
@@ -66,23 +73,6 @@ def context() -> Context:
     return ctx
 
 
-class _Parser(Parser):
-    """Verifies each nn op as soon as it is parsed, so that its errors carry the op's location
-    (nn ops need nothing around them to verify)."""
-
-    def parse_operation(self) -> Operation:
-        start = self.pos
-        op = super().parse_operation()
-        if op.dialect_name() == "nn":
-            try:
-                op.verify()
-            except VerifyException as err:
-                line_end = self.lexer.input.content.find("\n", start)
-                end = self.pos if line_end < 0 else min(self.pos, line_end)
-                self.raise_error(f"{op.name}: {err}", start, end)
-        return op
-
-
 def _excerpt(err: BaseException, context: int = 2) -> str:
     """The lines around the op xDSL marks in the IR dump it attaches to a verifier error."""
     lines = "\n".join(getattr(err, "__notes__", [])).splitlines()
@@ -95,32 +85,26 @@ def _excerpt(err: BaseException, context: int = 2) -> str:
     return "\n".join(lines[max(first - 1 - context, 0) : last + 1 + context])
 
 
+def _parse(source: str | bytes, name: str) -> ModuleOp:
+    try:
+        return parse_source(context(), source, name)
+    except (SourceParseError, SourceVerifyException) as err:
+        raise IRError(str(err), err.location) from None
+
+
 def parse_ir(text: str, name: str = "<string>") -> ModuleOp:
     """Parse and verify textual IR (custom or generic syntax); ``name`` is the file name errors
     report. Raises :class:`IRError` with the location on failure."""
-    parser = _Parser(context(), text, name)
-    try:
-        try:
-            module = parser.parse_module()
-        except (VerifyException, ValueError, OverflowError, NotImplementedError) as err:
-            parser.raise_error(str(err))  # building an attribute while parsing: report here
-        module.verify()
-    except ParseError as err:
-        raise IRError(str(err)) from None
-    except VerifyException as err:
-        raise IRError(f"{name}: {err}\n{_excerpt(err)}".strip()) from None
-    return module
+    return _parse(text, name)
 
 
 def read_ir(path: str | os.PathLike[str]) -> ModuleOp:
     """Parse and verify the IR in the file ``path`` (errors name the file)."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data = Path(path).read_bytes()
     except OSError as err:
         raise IRError(f"cannot read {path}: {err.strerror}") from None
-    except UnicodeDecodeError as err:
-        raise IRError(f"{path}: not UTF-8 text (byte {err.start})") from None
-    return parse_ir(text, str(path))
+    return _parse(data, str(path))
 
 
 def print_ir(op: Operation, generic: bool = False) -> str:

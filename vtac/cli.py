@@ -380,7 +380,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except USER_ERRORS as err:
-        print(f"vtac: error: {err}", file=sys.stderr)
+        if isinstance(err, IRError) and err.location is not None:
+            print(err, file=sys.stderr)  # FILE:LINE:COL: error: ... and the source line
+        else:
+            print(f"vtac: error: {err}", file=sys.stderr)
         return 1
 
 

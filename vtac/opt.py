@@ -3,62 +3,35 @@
 Pipelines use MLIR syntax (``-p 'vtac-isel{embedding=fixed},canonicalize'``); xDSL's own
 dialects (builtin, func, arith, scf, memref, ...) and passes stay available.
 ``--split-input-file``, ``--verify-diagnostics``, ``--parsing-diagnostics`` and
-``--print-op-generic`` work as in xdsl-opt. Every user error (malformed input, an IR that does
-not verify, a bad pipeline, an unreadable file) prints ``vtac-opt: error: ...`` with its location
-when it has one and exits with status 1, never with a Python traceback.
+``--print-op-generic`` work as in xdsl-opt. Input is parsed and verified by
+:func:`vtac.parsing.parse_source`. Every user error exits with status 1, never with a Python
+traceback: an error in the input prints ``FILE:LINE:COL: error: ...`` with the source line,
+any other (a bad pipeline, an unreadable file, a pass that fails) ``vtac-opt: error: ...``.
 """
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import IO
 
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Dialect
-from xdsl.parser import Parser
 from xdsl.utils.exceptions import (
     ArgSpecParseError,
     DiagnosticException,
     ParseError,
     VerifyException,
 )
-from xdsl.utils.lexer import Input, Span
 from xdsl.xdsl_opt_main import xDSLOptMain
 
+from vtac.parsing import (
+    SourceParseError,
+    SourceVerifyException,
+    failing_operation,
+    parse_source,
+)
 from vtac.passes.registry import get_all_passes, get_all_targets
-
-
-class InputError(ValueError):
-    """Input that is not text the parser can read."""
-
-
-# xDSL 0.74 lexes string literals with a regex that backtracks exponentially on a literal that
-# is unterminated or holds an invalid escape (a long line then takes minutes); this scan finds
-# such literals in linear time first.
-_STRING_LITERAL = re.compile(r'"(?:[^"\\\n\v\f]|\\(?:["nt\\]|[0-9A-Fa-f]{2}))*"')
-_QUOTE_OR_COMMENT = re.compile(r'"|//')
-
-
-def check_string_literals(text: str, name: str) -> None:
-    """Raise a ParseError at the first malformed string literal of MLIR ``text``."""
-    position = 0
-    while found := _QUOTE_OR_COMMENT.search(text, position):
-        start = found.start()
-        if found.group() == "//":
-            end = text.find("\n", start)
-            position = len(text) if end < 0 else end
-            continue
-        literal = _STRING_LITERAL.match(text, start)
-        if literal is None:
-            line_end = text.find("\n", start)
-            rest = text[start : len(text) if line_end < 0 else line_end]
-            closed = re.match(r'"(?:[^"\\]|\\.)*"', rest)
-            problem = "invalid escape in" if closed else "unterminated"
-            span = Span(start, start + 1, Input(text, name))
-            raise ParseError(span, f"{problem} string literal")
-        position = literal.end()
 
 
 def vtac_dialects() -> dict[str, Callable[[], Dialect]]:
@@ -93,27 +66,19 @@ class VtacOptMain(xDSLOptMain):
             self.ctx.register_dialect(name, factory)
 
     def register_all_frontends(self) -> None:
-        """The MLIR frontend; errors raised while building attributes during parsing (an
-        integer out of range for its type, ...) are reported at the parser's position."""
+        """The MLIR frontend: :func:`vtac.parsing.parse_source`, which also verifies (unless
+        --disable-verify) so that verifier errors carry the failing op's source position."""
         super().register_all_frontends()
 
-        def parse_mlir(io: IO[bytes]):  # noqa: ANN202 (a ModuleOp, or None when empty)
-            data = io.read()
-            try:
-                text = data.decode()
-            except UnicodeDecodeError as err:
-                line = self._line_offset + data[: err.start].count(b"\n") + 1
-                raise InputError(
-                    f"{self.get_input_name()}:{line}: not UTF-8 text (byte 0x{data[err.start]:02x})"
-                ) from None
-            check_string_literals(text, self.get_input_name())
-            parser = Parser(self.ctx, text, self.get_input_name())
-            try:
-                return parser.parse_module(not self.args.no_implicit_module)
-            except ParseError:
-                raise
-            except (VerifyException, ValueError, OverflowError, NotImplementedError) as err:
-                parser.raise_error(str(err))
+        def parse_mlir(io: IO[bytes]) -> ModuleOp:
+            return parse_source(
+                self.ctx,
+                io.read(),
+                self.get_input_name(),
+                implicit_module=not self.args.no_implicit_module,
+                verify=not self.args.disable_verify,
+                line_offset=self._line_offset,
+            )
 
         self.available_frontends["mlir"] = parse_mlir
 
@@ -142,16 +107,8 @@ class VtacOptMain(xDSLOptMain):
 def blame_operation(module: ModuleOp, err: VerifyException) -> None:
     """Re-raise a verifier error that xDSL raised without marking an operation (a structural
     error: an empty block, a missing terminator, ...) marking the innermost operation whose
-    verification raises it; return if there is none."""
-    culprit = None
-    for op in module.walk():
-        try:
-            op.verify()
-        except VerifyException as again:
-            if str(again) == str(err):
-                culprit = op
-    if culprit is not None:
-        culprit.emit_error(str(err), err)
+    verification raises it."""
+    failing_operation(module, err).emit_error(str(err), err)
 
 
 def _excerpt(annotated_ir: str, context: int = 2) -> str:
@@ -179,6 +136,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_.code if isinstance(exit_.code, int) else 1
     except KeyboardInterrupt:
         raise
+    except (SourceParseError, SourceVerifyException) as err:  # located in the input
+        print(err, file=sys.stderr)
+        return 1
     except ParseError as err:
         return _error(str(err))
     except (VerifyException, DiagnosticException) as err:
@@ -190,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _error(str(err))
     except OSError as err:
         return _error(f"cannot open {err.filename}: {err.strerror}")
-    except ValueError as err:  # InputError; xDSL reports bad passes and options as ValueError
+    except ValueError as err:  # xDSL reports bad passes, options and file types so
         return _error(str(err))
     except BaseException as err:  # noqa: BLE001 (a bug, but never a traceback)
         return _error(f"internal error ({type(err).__name__}): {err}")

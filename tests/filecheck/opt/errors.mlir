@@ -1,4 +1,5 @@
-// User errors print `vtac-opt: error:` and a location, and exit with status 1.
+// Errors in the input print `FILE:LINE:COL: error:` with the source line, other user errors
+// `vtac-opt: error:`; both exit with status 1.
 // RUN: not vtac-opt %s 2>&1 | filecheck %s --check-prefix=VERIFY
 // RUN: vtac-opt %s --verify-diagnostics | filecheck %s --check-prefix=DIAG
 // RUN: not vtac-opt %s -p no-such-pass 2>&1 | filecheck %s --check-prefix=PASS
@@ -10,12 +11,12 @@ vta.program @p {
   vta.gemm {uop_bgn = 3, uop_end = 2}
 }
 
-// VERIFY:      vtac-opt: error: uop_bgn must not exceed uop_end
-// VERIFY:      vta.gemm
-// VERIFY-NEXT: ^^^^^^^^
+// VERIFY:      errors.mlir:11:3: error: vta.gemm: uop_bgn must not exceed uop_end
+// VERIFY-NEXT:   vta.gemm {uop_bgn = 3, uop_end = 2}
+// VERIFY-NEXT:   ^
 // VERIFY-NOT:  Traceback
 
-// DIAG: uop_bgn must not exceed uop_end
+// DIAG: errors.mlir:11:3: error: vta.gemm: uop_bgn must not exceed uop_end
 
 // PASS:   vtac-opt: error: Unrecognized passes: ['no-such-pass']
 // SPEC:   vtac-opt: error: Error parsing pass pipeline specification:

@@ -6,8 +6,7 @@ vta.program @p {
   vta.load inp @a[0 {y_size = 1}
 }
 
-// CHECK:     vtac-opt: error: {{.*}}parse_error.mlir:6:21
-// CHECK-NEXT:  vta.load inp @a[0 {y_size = 1}
-// CHECK-NEXT:                    ^
-// CHECK-NEXT:                    Expected ']'
+// CHECK:      {{^.*}}parse_error.mlir:6:21: error: Expected ']'
+// CHECK-NEXT:   vta.load inp @a[0 {y_size = 1}
+// CHECK-NEXT:                     ^
 // CHECK-NOT: Traceback
