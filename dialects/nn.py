@@ -4,15 +4,21 @@ Data and weights are i8 tensors, accumulators and biases i32, all with static sh
 states its result type and its verifier checks it against the operands and attributes, naming
 the mismatching dimension and saying what the type should be.
 
-    %y = nn.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>}
+    %y = nn.conv2d %x, %w {strides = [1, 1], padding = [1, 1, 1, 1]}
            : (tensor<1x64x56x56xi8>, tensor<64x64x3x3xi8>) -> tensor<1x64x56x56xi32>
+
+Integer lists such as ``[1, 1]`` are read as (and printed in) the canonical
+``array<i64: 1, 1>`` form. Each op takes exactly its own attributes (and discardable ``vtac.*``
+ones): an attribute vtac would not honour is an error, never silently ignored (see
+:class:`NNOp`).
 
 Ops and their semantics (the reference backend, :mod:`vtac.backends.reference`, executes them):
 
-- ``nn.conv2d``: NCHW i8 data, OIHW i8 weights, dilation 1, one group; ``strides`` [sh, sw]
-  (positive) and ``padding`` [top, left, bottom, right] (non-negative, any size: padded
-  positions read zero, so outputs whose window lies wholly in the padding are zero). Output height
-  ``(H + top + bottom - KH) // sh + 1``, width likewise. i32 result.
+- ``nn.conv2d``: NCHW i8 data, OIHW i8 weights; ``strides`` [sh, sw] (positive) and
+  ``padding`` [top, left, bottom, right] (non-negative, any size: padded positions read zero, so
+  outputs whose window lies wholly in the padding are zero). Output height
+  ``(H + top + bottom - KH) // sh + 1``, width likewise. i32 result. Dilation 1 and one group
+  only: ``dilation = [1, 1]`` and ``groups = 1`` may be written, other values are refused.
 - ``nn.dense``: ``y = x W^T`` with x [N, K], W [M, K] (i8), y [N, M] (i32).
 - ``nn.matmul``: ``C = A B`` with A [M, K], B [K, N] (i8), C [M, N] (i32).
 - ``nn.add``: i32 + i32. The right operand has the left one's shape (elementwise), or is a
@@ -25,7 +31,8 @@ Ops and their semantics (the reference backend, :mod:`vtac.backends.reference`, 
   [-128, 127].
 - ``nn.max_pool2d``: NCHW, i8 or i32, ``kernel`` [kh, kw], ``strides`` [sh, sw], ``padding``
   [top, left, bottom, right] (each side smaller than the kernel; padded positions never win:
-  they read the element type's minimum). The result keeps the element type.
+  they read the element type's minimum). The result keeps the element type. Dilation 1 only,
+  as for conv2d.
 
 All arithmetic on i32 wraps modulo 2^32, as VTA's accumulators do. The contractions describe
 their loops with :meth:`iteration_space` (an :class:`IterationSpace`), which drives instruction
@@ -36,8 +43,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import ClassVar, Self
 
 from xdsl.dialects.builtin import (
+    ArrayAttr,
     DenseArrayBase,
     IntegerAttr,
     IntegerType,
@@ -54,6 +63,8 @@ from xdsl.irdl import (
     result_def,
     traits_def,
 )
+from xdsl.parser import Parser
+from xdsl.printer import Printer
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
@@ -400,13 +411,81 @@ def _space(
 
 # --- operations ---------------------------------------------------------------------------------
 
-_BINARY = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)"
-_UNARY = "$input attr-dict `:` functional-type(operands, results)"
+
+class NNOp(IRDLOperation):
+    """Base of the nn ops: their custom syntax, and the attributes they accept.
+
+    ``%r = nn.op %a, %b {attributes} : (A, B) -> R``. In the dictionary, a plain list of
+    integers (``strides = [1, 1]``) stands for the canonical ``array<i64: 1, 1>`` of the op's
+    integer-list attributes (:attr:`INT_LISTS`); the printer writes the canonical form.
+
+    An op takes its own attributes, the discardable ``vtac.*`` ones vtac's passes add, and the
+    names in :attr:`FIXED_AT_ONE` (``dilation``, ``groups``) only at their one supported
+    value 1. Any other attribute is an error: the lowering and the reference would silently
+    ignore it."""
+
+    INT_LISTS: ClassVar[tuple[str, ...]] = ()
+    FIXED_AT_ONE: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def parse(cls, parser: Parser) -> Self:
+        operands = [parser.parse_unresolved_operand()]
+        for _ in cls.get_irdl_definition().operands[1:]:
+            parser.parse_punctuation(",")
+            operands.append(parser.parse_unresolved_operand())
+        attributes = parser.parse_optional_attr_dict()
+        for key in cls.INT_LISTS:
+            value = attributes.get(key)
+            if isinstance(value, ArrayAttr):
+                items = [
+                    v.value.data for v in value if isinstance(v, IntegerAttr) and v.type == i64
+                ]
+                if len(items) == len(value):
+                    attributes[key] = _array(items)
+        parser.parse_punctuation(":")
+        types_at = parser.pos
+        signature = parser.parse_function_type()
+        if len(signature.inputs) != len(operands):
+            expected = f"{len(operands)} operand type{'s' if len(operands) > 1 else ''}"
+            parser.raise_error(f"Expected {expected}, but got {len(signature.inputs)}", types_at)
+        values = [
+            parser.resolve_operand(operand, kind)
+            for operand, kind in zip(operands, signature.inputs, strict=True)
+        ]
+        return cls.create(
+            operands=values, result_types=signature.outputs.data, attributes=attributes
+        )
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_list(self.operands, printer.print_operand)
+        printer.print_op_attributes(self.attributes)
+        printer.print_string(" : ")
+        printer.print_function_type(self.operand_types, self.result_types)
+
+    def verify_(self) -> None:
+        own = [*self.get_irdl_definition().attributes, *self.FIXED_AT_ONE]
+        for key in self.attributes:
+            if key not in own and not key.startswith("vtac."):
+                allowed = ", ".join([*own, "discardable vtac.* ones"])
+                raise VerifyException(f"unknown attribute {key!r} (allowed: {allowed})")
+        if "dilation" in self.FIXED_AT_ONE and "dilation" in self.attributes:
+            dilation = _ints(self.attributes["dilation"], "dilation", 2)
+            if dilation != (1, 1):
+                raise VerifyException(f"dilation {list(dilation)} is not supported (only 1)")
+        if "groups" in self.FIXED_AT_ONE and "groups" in self.attributes:
+            groups = _int(self.attributes["groups"], "groups")
+            if groups != 1:
+                raise VerifyException(f"groups = {groups} is not supported (only 1)")
 
 
 @irdl_op_definition
-class Conv2DOp(IRDLOperation):
-    """2-D convolution of NCHW i8 data (``lhs``) by OIHW i8 weights (``rhs``), i32 result."""
+class Conv2DOp(NNOp):
+    """2-D convolution of NCHW i8 data (``lhs``) by OIHW i8 weights (``rhs``), i32 result.
+
+    Unlike max_pool2d, padding may reach or exceed the kernel: real networks do that (DeepBench
+    has 1x1 convolutions with padding 3), and it is well defined, since padded positions read
+    zero and the outputs of windows wholly inside the padding are zero."""
 
     name = "nn.conv2d"
     lhs = operand_def()
@@ -415,7 +494,8 @@ class Conv2DOp(IRDLOperation):
     strides = attr_def(Attribute)
     padding = attr_def(Attribute)
     traits = traits_def(Pure())
-    assembly_format = _BINARY
+    INT_LISTS: ClassVar[tuple[str, ...]] = ("strides", "padding", "dilation")
+    FIXED_AT_ONE: ClassVar[tuple[str, ...]] = ("dilation", "groups")
 
     def __init__(
         self,
@@ -444,6 +524,7 @@ class Conv2DOp(IRDLOperation):
         return _ints(self.padding, "padding", 4)  # type: ignore[return-value]
 
     def verify_(self) -> None:
+        super().verify_()
         want = conv2d_result_type(
             self.lhs.type, self.rhs.type, self.stride_values, self.padding_values
         )
@@ -476,7 +557,7 @@ class Conv2DOp(IRDLOperation):
 
 
 @irdl_op_definition
-class DenseOp(IRDLOperation):
+class DenseOp(NNOp):
     """``y = x W^T``: x [N, K] i8 (``lhs``), W [M, K] i8 (``rhs``), y [N, M] i32."""
 
     name = "nn.dense"
@@ -484,7 +565,6 @@ class DenseOp(IRDLOperation):
     rhs = operand_def()
     result = result_def()
     traits = traits_def(Pure())
-    assembly_format = _BINARY
 
     def __init__(self, data: SSAValue, weights: SSAValue):
         super().__init__(
@@ -492,6 +572,7 @@ class DenseOp(IRDLOperation):
         )
 
     def verify_(self) -> None:
+        super().verify_()
         _expect_result(self, dense_result_type(self.lhs.type, self.rhs.type))
 
     def iteration_space(self) -> IterationSpace:
@@ -506,7 +587,7 @@ class DenseOp(IRDLOperation):
 
 
 @irdl_op_definition
-class MatmulOp(IRDLOperation):
+class MatmulOp(NNOp):
     """``C = A B``: A [M, K] i8 (``lhs``), B [K, N] i8 (``rhs``), C [M, N] i32."""
 
     name = "nn.matmul"
@@ -514,12 +595,12 @@ class MatmulOp(IRDLOperation):
     rhs = operand_def()
     result = result_def()
     traits = traits_def(Pure())
-    assembly_format = _BINARY
 
     def __init__(self, lhs: SSAValue, rhs: SSAValue):
         super().__init__(operands=[lhs, rhs], result_types=[matmul_result_type(lhs.type, rhs.type)])
 
     def verify_(self) -> None:
+        super().verify_()
         _expect_result(self, matmul_result_type(self.lhs.type, self.rhs.type))
 
     def iteration_space(self) -> IterationSpace:
@@ -534,7 +615,7 @@ class MatmulOp(IRDLOperation):
 
 
 @irdl_op_definition
-class AddOp(IRDLOperation):
+class AddOp(NNOp):
     """i32 addition, elementwise or of a per-channel bias (see the module doc)."""
 
     name = "nn.add"
@@ -542,12 +623,12 @@ class AddOp(IRDLOperation):
     rhs = operand_def()
     result = result_def()
     traits = traits_def(Pure())
-    assembly_format = _BINARY
 
     def __init__(self, lhs: SSAValue, rhs: SSAValue):
         super().__init__(operands=[lhs, rhs], result_types=[add_result_type(lhs.type, rhs.type)])
 
     def verify_(self) -> None:
+        super().verify_()
         _expect_result(self, add_result_type(self.lhs.type, self.rhs.type))
 
     @property
@@ -559,13 +640,13 @@ class AddOp(IRDLOperation):
         )
 
 
-class _ElementwiseOp(IRDLOperation):
+class _ElementwiseOp(NNOp):
     input = operand_def()
     result = result_def()
     traits = traits_def(Pure())
-    assembly_format = _UNARY
 
     def verify_(self) -> None:
+        super().verify_()
         _expect_result(self, elementwise_result_type(self.input.type))
 
 
@@ -637,7 +718,7 @@ class ClipOp(_ElementwiseOp):
 
 
 @irdl_op_definition
-class CastOp(IRDLOperation):
+class CastOp(NNOp):
     """i32 to i8: ``wrap`` keeps the low 8 bits, ``saturate`` clamps to [-128, 127]."""
 
     name = "nn.cast"
@@ -645,7 +726,6 @@ class CastOp(IRDLOperation):
     result = result_def()
     mode = attr_def(Attribute)
     traits = traits_def(Pure())
-    assembly_format = _UNARY
 
     def __init__(self, x: SSAValue, mode: str = "wrap"):
         super().__init__(
@@ -661,12 +741,13 @@ class CastOp(IRDLOperation):
         return _cast_mode(self.mode)
 
     def verify_(self) -> None:
+        super().verify_()
         _cast_mode(self.mode)
         _expect_result(self, cast_result_type(self.input.type))
 
 
 @irdl_op_definition
-class MaxPool2DOp(IRDLOperation):
+class MaxPool2DOp(NNOp):
     """2-D max pooling of an NCHW i8 or i32 tensor (see the module doc)."""
 
     name = "nn.max_pool2d"
@@ -676,7 +757,8 @@ class MaxPool2DOp(IRDLOperation):
     strides = attr_def(Attribute)
     padding = attr_def(Attribute)
     traits = traits_def(Pure())
-    assembly_format = _UNARY
+    INT_LISTS: ClassVar[tuple[str, ...]] = ("kernel", "strides", "padding", "dilation")
+    FIXED_AT_ONE: ClassVar[tuple[str, ...]] = ("dilation",)
 
     def __init__(
         self,
@@ -714,6 +796,7 @@ class MaxPool2DOp(IRDLOperation):
         return _ints(self.padding, "padding", 4)  # type: ignore[return-value]
 
     def verify_(self) -> None:
+        super().verify_()
         want = max_pool2d_result_type(
             self.input.type, self.kernel_values, self.stride_values, self.padding_values
         )

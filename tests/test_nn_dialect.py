@@ -124,6 +124,64 @@ def test_verifier_checks_the_stated_result_and_attributes() -> None:
     )
 
 
+def test_attributes_beyond_the_ops_own_are_refused() -> None:
+    """An attribute vtac would ignore is an error (dilation and groups other than 1 say they are
+    not supported); discardable vtac.* attributes are kept."""
+    x, w, acc, bias = values(t((1, 3, 8, 8)), t((4, 3, 3, 3)), t((2, 5), nn.I32), t((5,), nn.I32))
+    conv = nn.Conv2DOp(x, w, (1, 1), (1, 1, 1, 1))
+    ones = DenseArrayBase.from_list(i64, [1, 1])
+
+    def with_attributes(op: nn.NNOp, **extra: object) -> nn.NNOp:
+        return type(op).create(
+            operands=op.operands,
+            result_types=op.result_types,
+            attributes={**op.attributes, **extra},  # type: ignore[arg-type]
+        )
+
+    with_attributes(conv, dilation=ones, groups=IntegerAttr(1, i64), **{"vtac.note": ones}).verify()
+    expect(
+        lambda: with_attributes(conv, dilation=DenseArrayBase.from_list(i64, [1, 2])),
+        r"dilation \[1, 2\] is not supported \(only 1\)",
+    )
+    expect(
+        lambda: with_attributes(conv, groups=IntegerAttr(3, i64)),
+        r"groups = 3 is not supported \(only 1\)",
+    )
+    pool = nn.MaxPool2DOp(x, (2, 2), (2, 2))
+    with_attributes(pool, dilation=ones).verify()
+    expect(lambda: with_attributes(pool, groups=IntegerAttr(1, i64)), "unknown attribute 'groups'")
+    ops = [
+        conv,
+        pool,
+        nn.DenseOp(*values(t((2, 3)), t((4, 3)))),
+        nn.MatmulOp(*values(t((2, 3)), t((3, 4)))),
+        nn.AddOp(acc, bias),
+        nn.ReluOp(acc),
+        nn.ShrOp(acc, 1),
+        nn.ClipOp(acc, 0, 1),
+        nn.CastOp(acc),
+    ]
+    for op in ops:
+        expect(
+            lambda op=op: with_attributes(op, scale=ones), "unknown attribute 'scale' .allowed: "
+        )
+        with_attributes(op, **{"vtac.anything": ones}).verify()
+
+
+def test_integer_lists_in_the_custom_syntax_are_canonical_arrays() -> None:
+    text = (
+        "func.func @f(%x: tensor<1x3x8x8xi8>, %w: tensor<4x3x3x3xi8>) -> tensor<1x4x4x8xi32> {\n"
+        "  %y = nn.conv2d %x, %w {strides = [2, 1], padding = [1, 0, 0, 2]}"
+        " : (tensor<1x3x8x8xi8>, tensor<4x3x3x3xi8>) -> tensor<1x4x4x8xi32>\n"
+        "  func.return %y : tensor<1x4x4x8xi32>\n}\n"
+    )
+    x, w = values(t((1, 3, 8, 8)), t((4, 3, 3, 3)))
+    built = nn.Conv2DOp(x, w, [2, 1], [1, 0, 0, 2])
+    parsed = next(op for op in vtac.parse_ir(text).walk() if isinstance(op, nn.Conv2DOp))
+    assert parsed.attributes == built.attributes
+    assert isinstance(parsed.strides, DenseArrayBase) and parsed.strides.elt_type == i64
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     st.integers(1, 12),

@@ -222,6 +222,66 @@ def test_conv_matches_explicit_loops(case, data: st.DataObject) -> None:  # noqa
     np.testing.assert_array_equal(conv2d(x, w, (sh, sw), pad), loop_conv(x, w, (sh, sw), pad))
 
 
+@settings(max_examples=40, deadline=None)
+@given(conv_case, st.data())
+def test_conv_with_padding_beyond_the_kernel_matches_explicit_loops(case, data) -> None:  # noqa: ANN001
+    """Padding may reach or exceed the kernel (nn.conv2d accepts it, see its docstring): border
+    outputs whose window is wholly padding are zero. Built, printed and parsed back."""
+    n, c, h, w_, o, kh, kw, sh, sw = case
+    pad = tuple(data.draw(st.integers(0, k + 3)) for k in (kh, kw, kh, kw))
+    if kh > h + pad[0] + pad[2] or kw > w_ + pad[1] + pad[3]:
+        return
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    x, w = int8s(rng, (n, c, h, w_)), int8s(rng, (o, c, kh, kw))
+    got = single(lambda f, a, b: f.conv2d(a, b, (sh, sw), pad), [x, w])
+    np.testing.assert_array_equal(got, loop_conv(x, w, (sh, sw), pad))
+
+
+def test_deepbench_1x1_conv_with_padding_3_matches_explicit_loops() -> None:
+    """DeepBench's conv_server 49 and 58 (7x7 input, 1x1 kernel, padding 3, stride 2), with
+    fewer channels, written in the issue's custom syntax."""
+    text = (
+        "func.func @c(%x: tensor<2x24x7x7xi8>, %w: tensor<8x24x1x1xi8>) -> tensor<2x8x7x7xi32> {\n"
+        "  %y = nn.conv2d %x, %w {strides = [2, 2], padding = [3, 3, 3, 3]}"
+        " : (tensor<2x24x7x7xi8>, tensor<8x24x1x1xi8>) -> tensor<2x8x7x7xi32>\n"
+        "  func.return %y : tensor<2x8x7x7xi32>\n}\n"
+    )
+    rng = np.random.default_rng(49)
+    x, w = int8s(rng, (2, 24, 7, 7)), int8s(rng, (8, 24, 1, 1))
+    (got,) = vtac.reference_run(vtac.parse_ir(text), {"x": x, "w": w})
+    want = loop_conv(x, w, (2, 2), (3, 3, 3, 3))
+    np.testing.assert_array_equal(got, want)
+    # outputs 0, 1, 5 and 6 of each axis read only padding; 2, 3, 4 read input rows 1, 3, 5
+    assert not want[:, :, [0, 1, 5, 6]].any() and not want[:, :, :, [0, 1, 5, 6]].any()
+    assert want[:, :, 2:5, 2:5].any()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(1, 4), min_size=2, max_size=4),
+    st.booleans(),
+    st.integers(0, 2**32 - 1),
+)
+def test_bias_broadcasting_matches_python_ints(shape: list[int], keepdims: bool, seed: int) -> None:
+    """``nn.add`` of a per-channel bias ([C] or the shape with every other dimension 1) adds
+    ``bias[c]`` to every element of channel c (dimension 1), wrapping in int32."""
+    rng = np.random.default_rng(seed)
+    info = np.iinfo(np.int32)
+    x = rng.integers(info.min, info.max, shape, dtype=np.int32, endpoint=True)
+    channels = shape[1]
+    b = rng.integers(info.min, info.max, channels, dtype=np.int32, endpoint=True)
+    b[0] = info.max  # with an extreme bias, some sums wrap
+    bias = (
+        b.reshape([channels if axis == 1 else 1 for axis in range(len(shape))]) if keepdims else b
+    )
+    got = single(lambda f, a, bb: f.add(a, bb), [x, bias])
+    want = np.empty(shape, dtype=np.int64)
+    for index in np.ndindex(*shape):
+        want[index] = wrap(int(x[index]) + int(b[index[1]]))
+    np.testing.assert_array_equal(got, want)
+    assert got.dtype == np.int32
+
+
 @settings(max_examples=15, deadline=None)
 @given(
     st.integers(8, 20),

@@ -426,11 +426,20 @@ func.func @f(%a: tensor<1x2x4x4xi8>) {
 // CHECK: result type should be tensor<1x2x2x2xi8>, got tensor<1x2x2x2xi32>
 // -----
 
+// a plain list is custom syntax only: the generic form holds the canonical array<i64: ...>
 func.func @f(%x: tensor<1x3x8x8xi8>, %w: tensor<4x3x3x3xi8>) {
-  %c = nn.conv2d %x, %w {strides = [1, 1], padding = array<i64: 0, 0, 0, 0>} : (tensor<1x3x8x8xi8>, tensor<4x3x3x3xi8>) -> tensor<1x4x6x6xi32>
+  %c = "nn.conv2d"(%x, %w) {strides = [1, 1], padding = array<i64: 0, 0, 0, 0>} : (tensor<1x3x8x8xi8>, tensor<4x3x3x3xi8>) -> tensor<1x4x6x6xi32>
   func.return
 }
 // CHECK: strides must be an array<i64: ...>, got [1 : i64, 1 : i64]
+
+// -----
+
+func.func @f(%x: tensor<1x3x8x8xi8>, %w: tensor<4x3x3x3xi8>) {
+  %c = nn.conv2d %x, %w {strides = [1 : i32, 1 : i32], padding = [0, 0, 0, 0]} : (tensor<1x3x8x8xi8>, tensor<4x3x3x3xi8>) -> tensor<1x4x6x6xi32>
+  func.return
+}
+// CHECK: strides must be an array<i64: ...>, got [1 : i32, 1 : i32]
 
 // -----
 
@@ -463,3 +472,109 @@ func.func @f(%a: tensor<1x2x4x4xi8>) {
   func.return
 }
 // CHECK: attribute 'padding' expected in operation 'nn.max_pool2d'
+
+// -----
+
+// attributes vtac would not honour are refused, never ignored
+func.func @f(%x: tensor<1x4x8x8xi8>, %w: tensor<4x4x3x3xi8>) {
+  %y = nn.conv2d %x, %w {strides = [1, 1], padding = [1, 1, 1, 1], dilation = [2, 2]} : (tensor<1x4x8x8xi8>, tensor<4x4x3x3xi8>) -> tensor<1x4x8x8xi32>
+  func.return
+}
+// CHECK: nn.conv2d: dilation [2, 2] is not supported (only 1)
+
+// -----
+
+func.func @f(%x: tensor<1x4x8x8xi8>, %w: tensor<4x4x3x3xi8>) {
+  %y = nn.conv2d %x, %w {strides = [1, 1], padding = [1, 1, 1, 1], groups = 2} : (tensor<1x4x8x8xi8>, tensor<4x4x3x3xi8>) -> tensor<1x4x8x8xi32>
+  func.return
+}
+// CHECK: nn.conv2d: groups = 2 is not supported (only 1)
+
+// -----
+
+func.func @f(%x: tensor<1x4x8x8xi8>, %w: tensor<4x4x3x3xi8>) {
+  %y = nn.conv2d %x, %w {strides = [1, 1], padding = [1, 1, 1, 1], dilation = 2} : (tensor<1x4x8x8xi8>, tensor<4x4x3x3xi8>) -> tensor<1x4x8x8xi32>
+  func.return
+}
+// CHECK: nn.conv2d: dilation must be an array<i64: ...>, got 2 : i64
+
+// -----
+
+func.func @f(%x: tensor<1x4x8x8xi8>, %w: tensor<4x4x3x3xi8>) {
+  %y = "nn.conv2d"(%x, %w) {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x4x8x8xi8>, tensor<4x4x3x3xi8>) -> tensor<1x4x8x8xi32>
+  func.return
+}
+// CHECK: nn.conv2d: unknown attribute 'dilations' (allowed: strides, padding, dilation, groups, discardable vtac.* ones)
+
+// -----
+
+func.func @f(%x: tensor<1x4x8x8xi8>) {
+  %p = nn.max_pool2d %x {kernel = [2, 2], strides = [2, 2], padding = [0, 0, 0, 0], dilation = [2, 1]} : (tensor<1x4x8x8xi8>) -> tensor<1x4x4x4xi8>
+  func.return
+}
+// CHECK: nn.max_pool2d: dilation [2, 1] is not supported (only 1)
+
+// -----
+
+func.func @f(%x: tensor<1x4x8x8xi8>) {
+  %p = nn.max_pool2d %x {kernel = [2, 2], strides = [2, 2], padding = [0, 0, 0, 0], ceil_mode = true} : (tensor<1x4x8x8xi8>) -> tensor<1x4x4x4xi8>
+  func.return
+}
+// CHECK: nn.max_pool2d: unknown attribute 'ceil_mode' (allowed: kernel, strides, padding, dilation, discardable vtac.* ones)
+
+// -----
+
+func.func @f(%x: tensor<2x3xi8>, %w: tensor<4x3xi8>) {
+  %y = nn.dense %x, %w {transpose_b = false} : (tensor<2x3xi8>, tensor<4x3xi8>) -> tensor<2x4xi32>
+  func.return
+}
+// CHECK: nn.dense: unknown attribute 'transpose_b' (allowed: discardable vtac.* ones)
+
+// -----
+
+func.func @f(%x: tensor<2x4xi32>, %b: tensor<4xi32>) {
+  %y = nn.add %x, %b {axis = 1} : (tensor<2x4xi32>, tensor<4xi32>) -> tensor<2x4xi32>
+  %z = nn.relu %y {max = 6} : (tensor<2x4xi32>) -> tensor<2x4xi32>
+  func.return
+}
+// CHECK: nn.add: unknown attribute 'axis' (allowed: discardable vtac.* ones)
+
+// -----
+
+func.func @f(%x: tensor<2x4xi32>) {
+  %z = nn.relu %x {max = 6} : (tensor<2x4xi32>) -> tensor<2x4xi32>
+  func.return
+}
+// CHECK: nn.relu: unknown attribute 'max' (allowed: discardable vtac.* ones)
+
+// -----
+
+func.func @f(%x: tensor<2x4xi32>) {
+  %z = nn.shr %x {amount = 2, rounding = "nearest"} : (tensor<2x4xi32>) -> tensor<2x4xi32>
+  func.return
+}
+// CHECK: nn.shr: unknown attribute 'rounding' (allowed: amount, discardable vtac.* ones)
+
+// -----
+
+func.func @f(%x: tensor<2x4xi32>) {
+  %z = nn.clip %x {min = 0, max = 6, scale = 2} : (tensor<2x4xi32>) -> tensor<2x4xi32>
+  func.return
+}
+// CHECK: nn.clip: unknown attribute 'scale' (allowed: min, max, discardable vtac.* ones)
+
+// -----
+
+func.func @f(%x: tensor<2x4xi32>) {
+  %z = nn.cast %x {mode = "wrap", zero_point = 3} : (tensor<2x4xi32>) -> tensor<2x4xi8>
+  func.return
+}
+// CHECK: nn.cast: unknown attribute 'zero_point' (allowed: mode, discardable vtac.* ones)
+
+// -----
+
+func.func @f(%a: tensor<2x3xi8>, %b: tensor<3x4xi8>) {
+  %z = nn.matmul %a, %b {vtac.embedding = "kept", tile.note = 1} : (tensor<2x3xi8>, tensor<3x4xi8>) -> tensor<2x4xi32>
+  func.return
+}
+// CHECK: nn.matmul: unknown attribute 'tile.note' (allowed: discardable vtac.* ones)

@@ -63,7 +63,7 @@ func.func @wide_padding(%x: tensor<1x8x7x7xi8>, %w: tensor<4x8x1x1xi8>) -> tenso
 // CHECK-NEXT:    %c = nn.conv2d %x, %w {strides = array<i64: 2, 2>, padding = array<i64: 3, 3, 3, 3>} : (tensor<1x8x7x7xi8>, tensor<4x8x1x1xi8>) -> tensor<1x4x7x7xi32>
 // CHECK-NEXT:    func.return %c : tensor<1x4x7x7xi32>
 
-// Attributes beyond the op's own (those later passes record) are kept.
+// Discardable vtac.* attributes (those later passes record) are kept.
 func.func @extra(%x: tensor<4xi32>) -> tensor<4xi32> {
   %s = nn.shr %x {amount = 3 : i64, vtac.alu = ["SHR 3"]} : (tensor<4xi32>) -> tensor<4xi32>
   func.return %s : tensor<4xi32>
@@ -71,3 +71,17 @@ func.func @extra(%x: tensor<4xi32>) -> tensor<4xi32> {
 
 // CHECK-LABEL: func.func @extra(
 // CHECK-NEXT:    %s = nn.shr %x {amount = 3 : i64, vtac.alu = ["SHR 3"]} : (tensor<4xi32>) -> tensor<4xi32>
+
+// Integer lists stand for array<i64: ...> (the issue's own example, as written); dilation and
+// groups may be given at their only supported value, 1.
+func.func @lists(%x: tensor<1x64x56x56xi8>, %w: tensor<64x64x3x3xi8>) -> (tensor<1x64x56x56xi32>, tensor<1x64x28x28xi8>) {
+  %y = nn.conv2d %x, %w {strides = [1, 1], padding = [1, 1, 1, 1]} : (tensor<1x64x56x56xi8>, tensor<64x64x3x3xi8>) -> tensor<1x64x56x56xi32>
+  %z = nn.conv2d %x, %w {strides = array<i64: 1, 1>, padding = [1, 1, 1, 1], dilation = [1, 1], groups = 1} : (tensor<1x64x56x56xi8>, tensor<64x64x3x3xi8>) -> tensor<1x64x56x56xi32>
+  %p = nn.max_pool2d %x {kernel = [2, 2], strides = [2, 2], padding = [0, 0, 0, 0], dilation = [1, 1]} : (tensor<1x64x56x56xi8>) -> tensor<1x64x28x28xi8>
+  func.return %y, %p : tensor<1x64x56x56xi32>, tensor<1x64x28x28xi8>
+}
+
+// CHECK-LABEL: func.func @lists(
+// CHECK-NEXT:    %y = nn.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>} : (tensor<1x64x56x56xi8>, tensor<64x64x3x3xi8>) -> tensor<1x64x56x56xi32>
+// CHECK-NEXT:    %z = nn.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilation = array<i64: 1, 1>, groups = 1 : i64} : (tensor<1x64x56x56xi8>, tensor<64x64x3x3xi8>) -> tensor<1x64x56x56xi32>
+// CHECK-NEXT:    %p = nn.max_pool2d %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, dilation = array<i64: 1, 1>} : (tensor<1x64x56x56xi8>) -> tensor<1x64x28x28xi8>

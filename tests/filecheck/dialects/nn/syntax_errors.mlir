@@ -15,7 +15,7 @@ func.func @f(%x: tensor<2x3xi32>) {
   func.return
 }
 // CHECK: syntax_errors.mlir:14:21
-// CHECK: Expected '('
+// CHECK: function type expected
 
 // -----
 
@@ -23,7 +23,7 @@ func.func @f(%x: tensor<2x3xi32>) {
   %y = nn.relu %x : (tensor<2x3xi32>, tensor<2x3xi32>) -> tensor<2x3xi32>
   func.return
 }
-// CHECK: syntax_errors.mlir:23:22
+// CHECK: syntax_errors.mlir:23:21
 // CHECK: Expected 1 operand type, but got 2
 
 // -----
