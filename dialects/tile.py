@@ -64,7 +64,8 @@ for a dense input in VTA's blocked layout), the leading dimensions count element
 **Transfers** are VTA's 2D DMA, in elements: ``y_size`` rows of ``x_size`` elements,
 ``x_stride`` apart, starting at a DRAM element offset (an ``index`` value, so it can follow loop
 variables). ``tile.dma_load`` fills ``inp``, ``wgt`` or ``acc`` (from i32 data, or i8 data
-sign-extended) contiguously from entry ``sram_offset`` (in brackets), zero-padding the
+sign-extended) contiguously from entry ``sram_offset`` (in brackets; an offset of another
+integer type than i64 is written in the attribute dictionary instead), zero-padding the
 rectangle by ``pads = array<i64: top, bottom, left, right>`` (absent: none; at most 15 each).
 ``tile.dma_store`` writes accumulator entries to an i8 DRAM memref (keeping the low 8 bits).
 
@@ -246,12 +247,24 @@ def _print_types(printer: Printer, values: Sequence[SSAValue]) -> None:
     printer.print_list([v.type for v in values], printer.print_attribute)
 
 
-def _static_index(op: Operation, name: str) -> str | None:
-    """A static index shown in brackets, if the attribute is an i64 integer."""
-    attr = op.attributes.get(name)
-    if isinstance(attr, IntegerAttr) and attr.type == i64:
-        return str(attr.value.data)
-    return None
+def _parse_sram_offset(parser: Parser) -> dict[str, Attribute]:
+    """``[entry]``, if present, as the ``sram_offset`` attribute (without it, the attribute
+    dictionary holds the offset)."""
+    if parser.parse_optional_punctuation("[") is None:
+        return {}
+    sram = parser.parse_integer(allow_boolean=False, context_msg=" (on-chip entry)")
+    parser.parse_punctuation("]")
+    return {"sram_offset": IntegerAttr(sram, i64)}
+
+
+def _print_sram_offset(printer: Printer, op: Operation) -> set[str]:
+    """``[entry]`` for an i64 ``sram_offset`` (others stay in the dictionary); returns the
+    attribute names shown."""
+    attr = op.attributes.get("sram_offset")
+    if not (isinstance(attr, IntegerAttr) and attr.type == i64):
+        return set()
+    printer.print_string(f"[{attr.value.data}]")
+    return {"sram_offset"}
 
 
 # ------------------------------------------------------------------------ transfers
@@ -332,27 +345,18 @@ class DmaLoadOp(_DmaOp):
         parser.parse_punctuation("]")
         parser.parse_punctuation("->")
         dst = _parse_operand(parser)
-        parser.parse_punctuation("[")
-        sram = parser.parse_integer(allow_boolean=False, context_msg=" (on-chip entry)")
-        parser.parse_punctuation("]")
-        attributes = parse_attributes(parser, {"sram_offset": IntegerAttr(sram, i64)})
+        attributes = parse_attributes(parser, _parse_sram_offset(parser))
         src_value, dst_value = _parse_types(parser, [src, dst])
         return cls.create(operands=[src_value, offset, dst_value], attributes=attributes)
 
     def print(self, printer: Printer) -> None:
-        sram = _static_index(self, "sram_offset")
         printer.print_string(" ")
         printer.print_operand(self.src)
         printer.print_string("[")
         printer.print_operand(self.offset)
         printer.print_string("] -> ")
         printer.print_operand(self.dst)
-        shown = set()
-        if sram is not None:
-            printer.print_string(f"[{sram}]")
-            shown.add("sram_offset")
-        else:
-            printer.print_string("[?]")
+        shown = _print_sram_offset(printer, self)
         print_attributes(printer, {k: v for k, v in self.attributes.items() if k not in shown})
         _print_types(printer, [self.src, self.dst])
 
@@ -400,28 +404,20 @@ class DmaStoreOp(_DmaOp):
     @classmethod
     def parse(cls, parser: Parser) -> DmaStoreOp:
         src = _parse_operand(parser)
-        parser.parse_punctuation("[")
-        sram = parser.parse_integer(allow_boolean=False, context_msg=" (on-chip entry)")
-        parser.parse_punctuation("]")
+        sram_offset = _parse_sram_offset(parser)
         parser.parse_punctuation("->")
         dst = _parse_operand(parser)
         parser.parse_punctuation("[")
         offset = parser.resolve_operand(_parse_operand(parser), IndexType())
         parser.parse_punctuation("]")
-        attributes = parse_attributes(parser, {"sram_offset": IntegerAttr(sram, i64)})
+        attributes = parse_attributes(parser, sram_offset)
         src_value, dst_value = _parse_types(parser, [src, dst])
         return cls.create(operands=[src_value, dst_value, offset], attributes=attributes)
 
     def print(self, printer: Printer) -> None:
-        sram = _static_index(self, "sram_offset")
         printer.print_string(" ")
         printer.print_operand(self.src)
-        shown = set()
-        if sram is not None:
-            printer.print_string(f"[{sram}]")
-            shown.add("sram_offset")
-        else:
-            printer.print_string("[?]")
+        shown = _print_sram_offset(printer, self)
         printer.print_string(" -> ")
         printer.print_operand(self.dst)
         printer.print_string("[")

@@ -26,7 +26,9 @@ VTA's field names (those of the :mod:`vtac.runtime.isa` records) as integer attr
 omitted field is zero. The custom syntax names the memory type of a LOAD/STORE and the opcode
 of an ALU by keyword (lowercase :class:`~vtac.runtime.isa.MemType` and
 :class:`~vtac.runtime.isa.AluOp` names; stored as the ``memory_type`` and ``alu_opcode``
-integers) and prints i64 integers without their type.
+integers) and prints i64 integers without their type. A value no keyword stands for (an
+integer of another type, such as ``alu_opcode = 3 : i32``) stays in the attribute dictionary,
+which the parser then reads it from.
 
 A LOAD/STORE does not hold an absolute ``dram_base``: it names its DRAM buffer (``buffer``, a
 ``vta.buffer``, or for a UOP load a ``vta.uop_kernel``) and an element offset into it
@@ -188,13 +190,19 @@ MEMORY_TYPES = {int(kind): kind.name.lower() for kind in MemType}
 ALU_OPCODES = {int(op): op.name.lower() for op in AluOp}
 
 
-def _enum_attr(parser: Parser, names: Mapping[int, str], what: str) -> IntegerAttr:
+def _enum_attr(
+    parser: Parser, names: Mapping[int, str], key: str, what: str
+) -> dict[str, Attribute]:
+    """``{key: value}`` for a keyword of ``names``, or nothing when there is no keyword (the
+    value the printer cannot name is in the attribute dictionary)."""
     position = parser.pos
     keyword = parser.parse_optional_identifier()
+    if keyword is None:
+        return {}
     if keyword not in names.values():
         parser.raise_error(f"expected {what}: one of {', '.join(names.values())}", position)
     value = next(number for number, name in names.items() if name == keyword)
-    return IntegerAttr(value, i64)
+    return {key: IntegerAttr(value, i64)}
 
 
 # ------------------------------------------------------------------------ instructions
@@ -316,9 +324,9 @@ class _MemOp(InstructionOp):
 
     @classmethod
     def parse_head(cls, parser: Parser) -> dict[str, Attribute]:
-        attributes: dict[str, Attribute] = {
-            "memory_type": _enum_attr(parser, MEMORY_TYPES, "a memory type")
-        }
+        attributes: dict[str, Attribute] = _enum_attr(
+            parser, MEMORY_TYPES, "memory_type", "a memory type"
+        )
         buffer = parser.parse_optional_symbol_name()
         if buffer is not None:
             attributes["buffer"] = SymbolRefAttr(buffer)
@@ -464,7 +472,7 @@ class AluOp(_LoopOp):
 
     @classmethod
     def parse_head(cls, parser: Parser) -> dict[str, Attribute]:
-        return {"alu_opcode": _enum_attr(parser, ALU_OPCODES, "an ALU opcode")}
+        return _enum_attr(parser, ALU_OPCODES, "alu_opcode", "an ALU opcode")
 
     def print_head(self, printer: Printer) -> set[str]:
         opcode = _keyword(self.alu_opcode, ALU_OPCODES)

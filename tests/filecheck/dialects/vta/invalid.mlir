@@ -92,6 +92,14 @@ vta.program @p {
 
 // -----
 
+// without the keyword, the custom syntax reads the memory type from the dictionary
+vta.program @p {
+  vta.load @a[0] {y_size = 1}
+}
+// CHECK: vta.load needs a memory type
+
+// -----
+
 "vta.program"() ({
   "vta.load"() {memory_type = 7 : i64} : () -> ()
 }) {sym_name = "p"} : () -> ()

@@ -26,7 +26,7 @@ vta.program @p {
 // -----
 
 vta.program @p {
-  vta.load @a[0] {y_size = 1}
+  vta.load inpt @a[0] {y_size = 1}
 }
 // CHECK: syntax_errors.mlir:29:12
 // CHECK: expected a memory type: one of uop, wgt, inp, acc, out, acc_8bit
