@@ -109,11 +109,30 @@ def test_builder_errors_name_the_function_and_op() -> None:
         (lambda: f.relu(np.zeros(2)), "@e: expected a Tensor, got ndarray"),  # type: ignore[arg-type]
         (lambda: f.output(acc, 3), "@e: expected a Tensor, got int"),  # type: ignore[arg-type]
         (lambda: vtac.Function(""), "a function needs a name"),
+        # arguments of the wrong kind: IRError naming the argument, never another exception
+        (lambda: f.shr(acc, "8"), "@e: nn.shr: amount must be an integer, got '8'"),
+        (lambda: f.shr(acc, True), "@e: nn.shr: amount must be an integer, got True"),
+        (lambda: f.clip(acc, 1.5, 3), "@e: nn.clip: min must be an integer, got 1.5"),
+        (lambda: f.clip(acc, 0, None), "@e: nn.clip: max must be an integer, got None"),
+        (lambda: f.conv2d(x, w, strides="ab"), "@e: nn.conv2d: strides must be an int or 2 va"),
+        (lambda: f.conv2d(x, w, (1.0, 1)), r"strides must be an int or 2 values, got \(1.0, 1\)"),
+        (lambda: f.conv2d(x, w, 1, None), "@e: nn.conv2d: padding must be an int, .vertical"),
+        (lambda: f.max_pool2d(x, [2, "2"]), "@e: nn.max_pool2d: kernel must be an int or 2 va"),
+        (lambda: f.cast(acc, mode=None), "@e: nn.cast: cast mode must be one of wrap, saturate"),
+        (lambda: f.input("s", 5, "i8"), "input s: shape must be positive ints, got 5"),
+        (lambda: f.input("s", "ab", "i8"), "input s: shape must be positive ints, got 'ab'"),
+        (lambda: f.input("s", (2,), ["i8"]), r"dtype must be one of i8, i32, got \['i8'\]"),
+        (lambda: f.input(3, (2,), "i8"), "@e: 3 is not a usable value name"),
+        (lambda: f.relu(acc, name=b"r"), "@e: b'r' is not a usable value name"),
+        (lambda: vtac.Function(None), "a function needs a name .a non-empty string., got None"),  # type: ignore[arg-type]
     ]
     for call, message in cases:
         with pytest.raises(vtac.IRError, match=message):
             call()
     assert [t.name for t in f.inputs] == ["x", "w", "acc"]  # refused inputs left no trace
+    # numpy integers are integers
+    assert f.shr(acc, np.int64(3)).shape == (2, 4)
+    assert f.clip(acc, np.int32(-1), np.int8(5)).shape == (2, 4)
     other = vtac.Function("o")
     with pytest.raises(vtac.IRError, match=r"@o: Tensor\(%acc: tensor<2x4xi32> in @e\) belongs"):
         other.relu(acc)

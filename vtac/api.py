@@ -19,9 +19,10 @@ fails; :class:`vtac.backends.reference.ReferenceError` for inputs that do not fi
 
 from __future__ import annotations
 
+import numbers
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from io import StringIO
 from pathlib import Path
 
@@ -193,27 +194,51 @@ class Tensor:
         return f"Tensor(%{self.name or '?'}: {self.type} in @{self.function.name})"
 
 
-def _pair(value: int | Sequence[int], what: str) -> tuple[int, int]:
-    """``n`` -> (n, n); a pair stays as it is."""
-    if isinstance(value, int):
-        return value, value
-    if len(value) == 2:
-        return int(value[0]), int(value[1])
-    raise IRError(f"{what} must be an int or 2 values, got {list(value)}")
+def _is_int(value: object) -> bool:
+    """A Python or numpy integer (not a bool)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def _padding(value: int | Sequence[int]) -> tuple[int, int, int, int]:
-    """``p`` -> all sides; (ph, pw) -> (ph, pw, ph, pw); [top, left, bottom, right] as is."""
-    if isinstance(value, int):
-        return value, value, value, value
-    if len(value) == 2:
-        return int(value[0]), int(value[1]), int(value[0]), int(value[1])
-    if len(value) == 4:
-        return tuple(int(v) for v in value)  # type: ignore[return-value]
-    raise IRError(
-        f"padding must be an int, (vertical, horizontal) or [top, left, bottom, right], "
-        f"got {list(value)}"
+def _integer(value: object, what: str) -> int:
+    if not _is_int(value):
+        raise IRError(f"{what} must be an integer, got {value!r}")
+    return int(value)  # type: ignore[call-overload]
+
+
+def _int_list(value: object, what: str, forms: str) -> int | tuple[int, ...]:
+    """An integer, or the integers of ``value`` (a list, tuple or other non-string iterable);
+    ``forms`` says what ``what`` may be."""
+    if _is_int(value):
+        return int(value)  # type: ignore[call-overload]
+    items = (
+        () if isinstance(value, str | bytes) or not isinstance(value, Iterable) else tuple(value)
     )
+    if not items or not all(_is_int(v) for v in items):
+        raise IRError(f"{what} must be {forms}, got {value!r}")
+    return tuple(int(v) for v in items)
+
+
+def _pair(value: object, what: str) -> tuple[int, int]:
+    """``n`` -> (n, n); a pair stays as it is."""
+    values = _int_list(value, what, "an int or 2 values")
+    if isinstance(values, int):
+        return values, values
+    if len(values) != 2:
+        raise IRError(f"{what} must be an int or 2 values, got {list(values)}")
+    return values  # type: ignore[return-value]
+
+
+def _padding(value: object, what: str) -> tuple[int, int, int, int]:
+    """``p`` -> all sides; (ph, pw) -> (ph, pw, ph, pw); [top, left, bottom, right] as is."""
+    forms = "an int, (vertical, horizontal) or [top, left, bottom, right]"
+    values = _int_list(value, what, forms)
+    if isinstance(values, int):
+        return values, values, values, values
+    if len(values) == 2:
+        return values[0], values[1], values[0], values[1]
+    if len(values) != 4:
+        raise IRError(f"{what} must be {forms}, got {list(values)}")
+    return values  # type: ignore[return-value]
 
 
 class Function:
@@ -225,14 +250,18 @@ class Function:
     """
 
     def __init__(self, name: str) -> None:
-        if not name:
-            raise IRError("a function needs a name")
+        if not isinstance(name, str) or not name:
+            raise IRError(f"a function needs a name (a non-empty string), got {name!r}")
         self.name = name
         self.inputs: list[Tensor] = []
         self.outputs: list[Tensor] = []
         self._block = Block()
         self._names: set[str] = set()
         self._module: ModuleOp | None = None
+
+    def _where(self, op_type: type[Operation]) -> str:
+        """The prefix of an error about an ``op_type`` op of this function."""
+        return f"@{self.name}: {op_type.name}"
 
     def _check_open(self) -> None:
         if self._module is not None:
@@ -241,7 +270,7 @@ class Function:
     def _name(self, value: SSAValue, name: str | None) -> None:
         if name is None:
             return
-        if not _NAME.fullmatch(name) or _NUMBERED.search(name):
+        if not isinstance(name, str) or not _NAME.fullmatch(name) or _NUMBERED.search(name):
             raise IRError(
                 f"@{self.name}: {name!r} is not a usable value name (letters, digits, _ $ . -, "
                 "not starting with a digit nor ending in _<digits>)"
@@ -262,11 +291,11 @@ class Function:
     def input(self, name: str, shape: Sequence[int], dtype: str = "i8") -> Tensor:
         """A new argument ``%name`` of type ``tensor<shape x dtype>`` (dtype i8 or i32)."""
         self._check_open()
-        if dtype not in _DTYPES:
+        if not isinstance(dtype, str) or dtype not in _DTYPES:
             raise IRError(f"dtype must be one of {', '.join(_DTYPES)}, got {dtype!r}")
-        dims = tuple(shape)
-        if not dims or any(not isinstance(n, int) or n < 1 for n in dims):
-            raise IRError(f"input {name}: shape must be positive ints, got {list(dims)}")
+        dims = _int_list(shape, f"input {name}: shape", "positive ints")
+        if isinstance(dims, int) or min(dims) < 1:
+            raise IRError(f"input {name}: shape must be positive ints, got {shape!r}")
         arg = self._block.insert_arg(nn.tensor(dims, _DTYPES[dtype]), len(self._block.args))
         try:
             self._name(arg, name)
@@ -290,7 +319,7 @@ class Function:
             op = op_type(*values, *args)
             op.verify()
         except (VerifyException, ValueError, OverflowError) as err:
-            raise IRError(f"@{self.name}: {op_type.name}: {err}") from None
+            raise IRError(f"{self._where(op_type)}: {err}") from None
         self._name(op.results[0], name)
         self._block.add_op(op)
         return Tensor(self, op.results[0])
@@ -306,11 +335,12 @@ class Function:
     ) -> Tensor:
         """NCHW i8 data by OIHW i8 weights; ``padding`` is one int, (vertical, horizontal) or
         [top, left, bottom, right]."""
+        where = self._where(nn.Conv2DOp)
         return self._add(
             nn.Conv2DOp,
             [data, weights],
-            _pair(strides, "strides"),
-            _padding(padding),
+            _pair(strides, f"{where}: strides"),
+            _padding(padding, f"{where}: padding"),
             name=name,
         )
 
@@ -331,9 +361,13 @@ class Function:
 
     def shr(self, x: Tensor, amount: int, *, name: str | None = None) -> Tensor:
         """Arithmetic shift right by ``amount`` in [0, 31]."""
+        amount = _integer(amount, f"{self._where(nn.ShrOp)}: amount")
         return self._add(nn.ShrOp, [x], amount, name=name)
 
     def clip(self, x: Tensor, low: int, high: int, *, name: str | None = None) -> Tensor:
+        """Clamp to [``low``, ``high``]."""
+        where = self._where(nn.ClipOp)
+        low, high = _integer(low, f"{where}: min"), _integer(high, f"{where}: max")
         return self._add(nn.ClipOp, [x], low, high, name=name)
 
     def cast(
@@ -342,6 +376,11 @@ class Function:
         """i32 to i8; ``mode`` ``"wrap"`` keeps the low 8 bits, ``"saturate"`` clamps."""
         if dtype != "i8":
             raise IRError(f"@{self.name}: nn.cast converts i32 to i8, not to {dtype!r}")
+        if mode not in nn.CAST_MODES:
+            raise IRError(
+                f"{self._where(nn.CastOp)}: cast mode must be one of {', '.join(nn.CAST_MODES)}, "
+                f"got {mode!r}"
+            )
         return self._add(nn.CastOp, [x], mode, name=name)
 
     def max_pool2d(
@@ -354,9 +393,11 @@ class Function:
         name: str | None = None,
     ) -> Tensor:
         """Max pooling of NCHW i8 or i32; ``strides`` default to the kernel."""
-        window = _pair(kernel, "kernel")
-        step = window if strides is None else _pair(strides, "strides")
-        return self._add(nn.MaxPool2DOp, [x], window, step, _padding(padding), name=name)
+        where = self._where(nn.MaxPool2DOp)
+        window = _pair(kernel, f"{where}: kernel")
+        step = window if strides is None else _pair(strides, f"{where}: strides")
+        pads = _padding(padding, f"{where}: padding")
+        return self._add(nn.MaxPool2DOp, [x], window, step, pads, name=name)
 
     def output(self, *values: Tensor) -> None:
         """Mark ``values`` as results of the function (in order)."""
