@@ -185,6 +185,83 @@ def test_cli_run_and_compile(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert main(["run", str(ROOT / "examples" / "dense.mlir"), "--config", "block8_small"]) == 0
 
 
+def test_cli_chooses_the_function_and_checks_inputs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    two = tmp_path / "two.mlir"
+    two.write_text(
+        (ROOT / "examples" / "matmul.mlir").read_text()
+        + (
+            "func.func @relu(%x: tensor<4x16xi32>) -> tensor<4x16xi32> {\n"
+            "  %y = nn.relu %x : (tensor<4x16xi32>) -> tensor<4x16xi32>\n"
+            "  func.return %y : tensor<4x16xi32>\n}\n"
+        )
+    )
+    image = tmp_path / "img"
+    for command in (["run", str(two)], ["compile", str(two), "-o", str(image)]):
+        assert main(command) == 1
+        assert capsys.readouterr().err == (
+            f"vtac: error: {two} has 2 functions (@matmul, @relu): choose one with --function "
+            "NAME\n"
+        )
+    assert main(["run", str(two), "--function", "matmul"]) == 0
+    assert capsys.readouterr().out.startswith("match\n")
+    assert main(["compile", str(two), "-o", str(image), "--function", "matmul"]) == 0
+    assert main(["sim", str(image), "--strict"]) == 0
+    capsys.readouterr()
+    assert main(["run", str(two), "--function", "dense"]) == 1
+    assert "no function @dense in the module (functions: @matmul, @relu)" in capsys.readouterr().err
+    # inputs: all of them or none
+    a = tmp_path / "a.npy"
+    np.save(a, np.zeros((35, 100), np.int8))
+    assert main(["run", str(two), "--function", "matmul", "--input", f"a={a}"]) == 1
+    assert capsys.readouterr().err == (
+        "vtac: error: @matmul takes a, b: give every input with --input or none (random "
+        "inputs); missing b\n"
+    )
+    assert (
+        main(
+            [
+                "run",
+                str(two),
+                "--function",
+                "matmul",
+                "--input",
+                f"a={a}",
+                "--input",
+                f"b={a}",
+                "--input",
+                f"c={a}",
+            ]
+        )
+        == 1
+    )
+    assert "unknown c" in capsys.readouterr().err
+    # an image directory that cannot be written
+    assert main(["compile", str(two), "--function", "matmul", "-o", str(a / "img")]) == 1
+    assert capsys.readouterr().err.startswith(f"vtac: error: cannot write {a / 'img'}: ")
+
+
+def test_cli_reports_ir_errors_at_their_location(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.mlir"
+    bad.write_text(
+        "func.func @f(%x: tensor<2x16xi8>, %w: tensor<4x16xi8>) -> tensor<2x4xi32> {\n"
+        "  %y = nn.dense %x, %w : (tensor<2x16xi8>, tensor<4x16xi8>) -> tensor<2x4xi32>\n"
+        "  func.return %x : tensor<2x16xi8>\n}\n"
+    )
+    for command in (["run", str(bad)], ["compile", str(bad), "-o", str(tmp_path / "img")]):
+        assert main(command) == 1
+        err = capsys.readouterr().err
+        assert err.startswith(f"{bad}:3:3: error: func.return: Expected arguments"), err
+        assert err.endswith("\n  func.return %x : tensor<2x16xi8>\n  ^\n")
+    binary = tmp_path / "binary.mlir"
+    binary.write_bytes(b"\x80")
+    assert main(["run", str(binary)]) == 1
+    assert capsys.readouterr().err.startswith(f"{binary}:1:1: error: not UTF-8 text (byte 0x80)")
+
+
 def test_bench_with_tvm_comparison(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import json
 

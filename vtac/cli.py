@@ -13,9 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.func import FuncOp
 
 from vtac.api import IRError
-from vtac.backends.reference import ReferenceError
+from vtac.backends.reference import ReferenceError, argument_names, find_function
 from vtac.bench import BenchError
 from vtac.compiler import CompileError
 from vtac.passes.dma import DmaError
@@ -207,10 +209,19 @@ def _compile_options(args: argparse.Namespace) -> dict[str, object]:
     }
 
 
-def _read_module(path: str):  # noqa: ANN202
-    from vtac.api import parse_ir
+def _read_function(args: argparse.Namespace) -> tuple[ModuleOp, FuncOp]:
+    """The module in ``args.file`` and the function to compile: ``--function``, or the only
+    one."""
+    from vtac.api import read_ir
 
-    return parse_ir(_read_text(path), path)
+    module = read_ir(args.file)
+    functions = [op for op in module.ops if isinstance(op, FuncOp)]
+    if args.function is None and len(functions) > 1:
+        names = ", ".join(f"@{f.sym_name.data}" for f in functions)
+        raise CliError(
+            f"{args.file} has {len(functions)} functions ({names}): choose one with --function NAME"
+        )
+    return module, find_function(module, args.function)
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
@@ -218,8 +229,12 @@ def cmd_compile(args: argparse.Namespace) -> int:
     from vtac.compiler import compile_module
 
     config = resolve_config(args.config) if args.config else None
-    compiled = compile_module(_read_module(args.file), config, **_compile_options(args))  # type: ignore[arg-type]
-    compiled.image.save(args.output)
+    module, _ = _read_function(args)
+    compiled = compile_module(module, config, name=args.function, **_compile_options(args))  # type: ignore[arg-type]
+    try:
+        compiled.image.save(args.output)
+    except OSError as err:
+        raise CliError(f"cannot write {args.output}: {err.strerror}") from None
     print(f"embedding: {compiled.embedding}")
     print(f"schedule: {compiled.schedule}")
     print(f"instructions: {len(compiled.image.insns)}, compile time: {compiled.seconds:.2f} s")
@@ -232,12 +247,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     from vtac.compiler import run_module
 
     config = resolve_config(args.config) if args.config else None
-    inputs = _named_arrays(args.input, "--input") or None
+    module, function = _read_function(args)
+    inputs = _named_arrays(args.input, "--input")
+    names = argument_names(function)
+    missing = [name for name in names if name not in inputs]
+    unknown = sorted(set(inputs) - set(names))
+    if inputs and (missing or unknown):
+        problems = [f"missing {', '.join(missing)}"] if missing else []
+        problems += [f"unknown {', '.join(unknown)}"] if unknown else []
+        raise CliError(
+            f"@{function.sym_name.data} takes {', '.join(names)}: give every input with --input "
+            f"or none (random inputs); {'; '.join(problems)}"
+        )
     report = run_module(
-        _read_module(args.file),
-        inputs,
+        module,
+        inputs or None,
         config,
         seed=args.seed,
+        name=args.function,
         **_compile_options(args),  # type: ignore[arg-type]
     )
     compiled = report.compiled
@@ -330,7 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("run", "compile, simulate and check an nn function against the reference"),
     ):
         p = sub.add_parser(command, help=help_text)
-        p.add_argument("file", help="an .mlir file with one nn function")
+        p.add_argument("file", help="an .mlir file with nn functions")
         if command == "compile":
             p.add_argument("-o", "--output", required=True, help="program image directory")
         else:
@@ -342,6 +369,9 @@ def build_parser() -> argparse.ArgumentParser:
                 help="an input array (default: random, with --seed)",
             )
             p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
+        p.add_argument(
+            "--function", metavar="NAME", help="the function to compile (default: the only one)"
+        )
         p.add_argument("--config", help=config_help)
         p.add_argument(
             "--embedding",

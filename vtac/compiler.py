@@ -125,13 +125,14 @@ def run_module(
     config: VTAConfig | None = None,
     *,
     seed: int = 0,
+    name: str | None = None,
     **options: object,
 ) -> RunReport:
-    """Compile, simulate in strict mode on ``inputs`` (random by default), compare with the
-    reference backend."""
+    """Compile the function ``name`` (or the only one), simulate it in strict mode on
+    ``inputs`` (random by default), compare with the reference backend."""
     reference_module = module.clone()
-    compiled = compile_module(module, config, **options)  # type: ignore[arg-type]
-    function = find_function(reference_module)
+    compiled = compile_module(module, config, name=name, **options)  # type: ignore[arg-type]
+    function = find_function(reference_module, name)
     inputs = inputs or random_inputs(function, seed)
     image = compiled.image
     dram = image.dram.copy()
