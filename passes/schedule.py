@@ -12,9 +12,11 @@ into ``memref.global``s. The choice is recorded on that function as ``vtac.sched
      est_dram_bytes = ..., extents = {n = 1, oc = 4, ...}}
 
 beside the ``vtac.embedding`` chosen by ``vtac-isel``. Options force a choice:
-``tiles="oc=2,oh=7"`` pins tile sizes (in blocked loops, as ``vtac.schedule`` names them) and
-``vthreads=1`` the thread count; a forced choice that breaks a limit is an error naming the
-limit and the numbers.
+``tiles="oc=2,oh=7"`` pins tile sizes (in blocked loops, as ``vtac.schedule`` names them),
+``vthreads=1`` the thread count, ``order="oh,block_out,ow,block_in,kh,kw"`` the tile-loop
+order, ``acc_threads=1`` keeps the accumulator buffer whole while two threads ping-pong the
+input and weight buffers, and ``tail=whole`` (or ``split``) runs the last tile's epilogue in one
+part; a forced choice that breaks a limit is an error naming the limit and the numbers.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import (
     ArrayAttr,
+    BoolAttr,
     DenseIntOrFPElementsAttr,
     DictionaryAttr,
     IntegerAttr,
@@ -46,6 +49,8 @@ from vtac.passes.tile_walk import walk_tiles
 from vtac.passes.tiling import Schedule, plan_tiles
 
 SCHEDULE_ATTR = "vtac.schedule"
+#: The ``tail`` option: the last tile's epilogue split in two, whole, or whichever is faster.
+TAILS: dict[str, bool | None] = {"auto": None, "split": True, "whole": False}
 
 
 def parse_tiles(text: str) -> dict[str, int]:
@@ -66,6 +71,8 @@ def schedule_attr(schedule: Schedule, extents: tuple[tuple[str, int], ...]) -> D
             "tiles": DictionaryAttr({n: IntegerAttr(s, i64) for n, s in schedule.tiles}),
             "order": ArrayAttr([StringAttr(n) for n in schedule.order]),
             "vthreads": IntegerAttr(schedule.vthreads, i64),
+            "acc_threads": IntegerAttr(schedule.acc_halves, i64),
+            "split_tail": BoolAttr.from_bool(schedule.split_tail),
             "est_cycles": IntegerAttr(schedule.cycles, i64),
             "est_dram_bytes": IntegerAttr(schedule.dram_bytes, i64),
             "extents": DictionaryAttr({n: IntegerAttr(e, i64) for n, e in extents}),
@@ -84,7 +91,9 @@ def read_schedule(function: func.FuncOp) -> tuple[Schedule, tuple[tuple[str, int
         tiles = tuple((n, v.value.data) for n, v in data["tiles"].data.items())  # type: ignore[attr-defined]
         order = tuple(s.data for s in data["order"].data)  # type: ignore[attr-defined]
         extents = tuple((n, v.value.data) for n, v in data["extents"].data.items())  # type: ignore[attr-defined]
-        values = {k: data[k].value.data for k in ("vthreads", "est_cycles", "est_dram_bytes")}  # type: ignore[attr-defined]
+        keys = ("vthreads", "acc_threads", "est_cycles", "est_dram_bytes")
+        values = {k: data[k].value.data for k in keys}  # type: ignore[attr-defined]
+        split_tail = bool(data["split_tail"].value.data)  # type: ignore[attr-defined]
     except (KeyError, AttributeError) as err:
         raise CompileError(f"{where}: malformed {SCHEDULE_ATTR}: {err}") from None
     loops = sorted(n for n, _ in extents)
@@ -94,16 +103,39 @@ def read_schedule(function: func.FuncOp) -> tuple[Schedule, tuple[tuple[str, int
             f"{', '.join(loops)}"
         )
     schedule = Schedule(
-        tiles, order, values["vthreads"], values["est_cycles"], values["est_dram_bytes"]
+        tiles,
+        order,
+        values["vthreads"],
+        values["est_cycles"],
+        values["est_dram_bytes"],
+        values["acc_threads"],
+        split_tail,
     )
     return schedule, extents
 
 
-def plan(kernel: Kernel, tiles: dict[str, int] | None = None, vthreads: int = 0) -> Schedule:
-    """The best schedule for ``kernel``, honouring forced tile sizes and thread count."""
+def plan(
+    kernel: Kernel,
+    tiles: dict[str, int] | None = None,
+    vthreads: int = 0,
+    order: tuple[str, ...] = (),
+    acc_threads: int = 0,
+    tail: str = "auto",
+) -> Schedule:
+    """The best schedule for ``kernel``, honouring what is forced (see :class:`Tile`)."""
+    if tail not in TAILS:
+        raise CompileError(f"tail must be one of {', '.join(TAILS)}, got {tail!r}")
     passes = len(kernel.epilogue.steps) + kernel.epilogue.planes - 1
     problem = kernel.blocked.problem(kernel.config, alu_passes=passes)
-    return plan_tiles(problem, kernel.config, forced=tiles, vthreads=vthreads or None)
+    return plan_tiles(
+        problem,
+        kernel.config,
+        forced=tiles,
+        vthreads=vthreads or None,
+        order=order or None,
+        acc_threads=acc_threads or None,
+        split_tail=TAILS[tail],
+    )
 
 
 def _tensor(kernel: Kernel, role: str, names: dict[str, str]) -> DramTensor:
@@ -163,10 +195,14 @@ class Tile(ModulePass):
 
     tiles: str = ""
     vthreads: int = 0
+    order: str = ""
+    acc_threads: int = 0
+    tail: str = "auto"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         forced = parse_tiles(self.tiles)
+        order = tuple(n.strip() for n in self.order.split(",") if n.strip())
         for function in kernels(op):
             kernel = analyse(function)
-            schedule = plan(kernel, forced, self.vthreads)
+            schedule = plan(kernel, forced, self.vthreads, order, self.acc_threads, self.tail)
             replace_function(function, tile_kernel(kernel, schedule))

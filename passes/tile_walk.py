@@ -137,7 +137,7 @@ def walk_tiles(
     halves = {
         "inp": config.inp_depth // threads,
         "wgt": config.wgt_depth // threads,
-        "acc": config.acc_depth // threads,
+        "acc": config.acc_depth // schedule.acc_halves,
     }
     out_tile_max = math.prod(tile[c] for c in op.out.coords if isinstance(c, str))
     shapes = {
@@ -154,7 +154,7 @@ def walk_tiles(
         last = all(origin[n] + size[n] == extents[n] for n in reduction)
         if first:
             out_tiles += 1
-        io_half, acc_half = step % threads, out_tiles % threads
+        io_half, acc_half = step % threads, out_tiles % schedule.acc_halves
         inp_base, wgt_base = io_half * halves["inp"], io_half * halves["wgt"]
         acc_base = acc_half * halves["acc"]
         bias_base = acc_base + out_tile_max
@@ -194,7 +194,7 @@ def walk_tiles(
         em.compute(Compute("gemm", tuple(loops), (acc_base, inp_base, wgt_base)))
         if last:
             # The walk's last tile runs its epilogue in parts (see epilogue_parts).
-            final = step == math.prod(trips.values()) - 1
+            final = step == math.prod(trips.values()) - 1 and schedule.split_tail
             plane = math.prod(shapes["out"])
             bias_box = _box(op.bias, origin, size)[1] if op.bias is not None else ()
             for part_lo, part_box in epilogue_parts((out_lo, out_box), final):

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -124,15 +124,27 @@ class Schedule:
     vthreads: int
     cycles: int
     dram_bytes: int
+    #: threads the accumulator buffer is split between: ``vthreads`` (0), or 1 with two threads
+    #: (loads ping-pong while one accumulator tile, up to the whole buffer, fills)
+    acc_threads: int = 0
+    #: whether the walk's last tile runs its epilogue in two parts (see epilogue_parts)
+    split_tail: bool = True
 
     @property
     def tile(self) -> dict[str, int]:
         return dict(self.tiles)
 
+    @property
+    def acc_halves(self) -> int:
+        """Parts of the accumulator buffer output tiles alternate between."""
+        return self.acc_threads or self.vthreads
+
     def __str__(self) -> str:
         sizes = ", ".join(f"{name}={size}" for name, size in self.tiles)
+        extra = f" acc_threads={self.acc_halves}" if self.acc_halves != self.vthreads else ""
+        extra += "" if self.split_tail else " tail=whole"
         return (
-            f"tiles[{sizes}] order[{', '.join(self.order)}] vthreads={self.vthreads} "
+            f"tiles[{sizes}] order[{', '.join(self.order)}] vthreads={self.vthreads}{extra} "
             f"est_cycles={self.cycles} est_dram_bytes={self.dram_bytes}"
         )
 
@@ -194,15 +206,22 @@ def plan_tiles(
     timing: TimingParams | None = None,
     forced: Mapping[str, int] | None = None,
     vthreads: int | None = None,
+    order: Sequence[str] | None = None,
+    acc_threads: int | None = None,
+    split_tail: bool | None = None,
 ) -> Schedule:
     """The schedule with the fewest replayed cycles (then fewest DRAM bytes) among those the
     analytical model ranks best; its ``cycles`` are the replay's.
 
-    ``forced`` pins tile sizes of some loops and ``vthreads`` the thread count; a forced choice
-    that breaks a limit raises :class:`TilingError` naming the limit and the numbers.
+    ``forced`` pins tile sizes of some loops, ``vthreads`` the thread count, ``order`` the
+    tile-loop order (outermost first, reduction loops innermost), ``acc_threads`` how many parts
+    the accumulator buffer is split into and ``split_tail`` the epilogue of the last tile; a
+    forced choice that breaks a limit raises :class:`TilingError` naming the limit and the
+    numbers.
     """
     timing = timing or TimingParams()
     extents = problem.extents
+    orders = [_check_order(problem, tuple(order))] if order else _orders(problem)
     forced = dict(forced or {})
     for loop, size in forced.items():
         if loop not in extents:
@@ -228,12 +247,21 @@ def plan_tiles(
         for n in names
     ]
     grid = np.array(list(itertools.product(*choices)), dtype=np.int64).reshape(-1, len(names))
-    thread_options = [vthreads] if vthreads else [2, 1]
+    if acc_threads and vthreads and acc_threads > vthreads:
+        raise TilingError(f"acc_threads={acc_threads} exceeds vthreads={vthreads}")
+    thread_options = [
+        (v, a)
+        for v in ([vthreads] if vthreads else [2, 1])
+        for a in ([acc_threads] if acc_threads else [v, 1] if v > 1 else [1])
+        if a <= v
+    ]
     candidates: list[Schedule] = []
     failures: list[str] = []
-    for threads in thread_options:
-        for order in _orders(problem):
-            candidates += _best_for(problem, config, timing, names, grid, order, threads, failures)
+    for threads, acc in thread_options:
+        for loops in orders:
+            candidates += _best_for(
+                problem, config, timing, names, grid, loops, (threads, acc), failures
+            )
     candidates.sort(key=lambda c: (c.cycles, c.dram_bytes))
     transfers = _Transfers(problem, timing)
     best: tuple[tuple[int, int], Schedule] | None = None
@@ -243,20 +271,45 @@ def plan_tiles(
         if steps > budget:
             continue
         budget -= steps
-        cycles = replay(problem, config, timing, candidate, transfers)
-        if cycles is None:
-            failures.append(f"the DMA cannot move a tile of {candidate}")
-            continue
-        key = (cycles, candidate.dram_bytes)
-        if best is None or key < best[0]:
-            best = (key, replace(candidate, cycles=cycles))
+        for tail in [split_tail] if split_tail is not None else [True, False]:
+            variant = replace(candidate, split_tail=tail)
+            cycles = replay(problem, config, timing, variant, transfers)
+            if cycles is None:
+                failures.append(f"the DMA cannot move a tile of {candidate}")
+                break
+            key = (cycles, candidate.dram_bytes)
+            if best is None or key < best[0]:
+                best = (key, replace(variant, cycles=cycles))
     if best is None and budget == REPLAY_STEPS and candidates:
         best = ((0, 0), candidates[0])  # too many tiles to replay: the analytical estimate
     if best is None:
         reason = failures[0] if failures else "no candidate"
-        what = "the forced tile sizes break a limit" if forced or vthreads else "no tiling fits"
+        what = (
+            "the forced tile sizes break a limit"
+            if forced or vthreads or order
+            else "no tiling fits"
+        )
         raise TilingError(f"{what}: {reason}")
     return best[1]
+
+
+def _check_order(problem: TileProblem, order: tuple[str, ...]) -> tuple[str, ...]:
+    """A forced tile-loop order, checked: every loop once, reduction loops innermost."""
+    names = [name for name, _ in problem.loops]
+    if sorted(order) != sorted(names):
+        raise TilingError(
+            f"forced order {', '.join(order)} must name each loop once: {', '.join(names)}"
+        )
+    first_reduction = next(
+        i for i, n in enumerate(order + ("",)) if n in problem.reduction or not n
+    )
+    late = [n for n in order[first_reduction:] if n not in problem.reduction]
+    if late:
+        raise TilingError(
+            f"forced order {', '.join(order)}: reduction loops "
+            f"({', '.join(sorted(problem.reduction))}) must be innermost, {late[0]} is inside them"
+        )
+    return order
 
 
 def _orders(problem: TileProblem) -> list[tuple[str, ...]]:
@@ -278,11 +331,13 @@ def _best_for(
     names: list[str],
     grid: np.ndarray,
     order: tuple[str, ...],
-    threads: int,
+    threading: tuple[int, int],
     failures: list[str],
 ) -> list[Schedule]:
     """The ``REPLAYED`` candidates the analytical model scores best for ``order`` and
-    ``threads``, none if no candidate keeps within the limits."""
+    ``threading`` (virtual threads, accumulator parts), none if no candidate keeps within the
+    limits."""
+    threads, acc_threads = threading
     extents = problem.extents
     tiles = {name: grid[:, i] for i, name in enumerate(names)}
     trips = {name: -(-extents[name] // tiles[name]) for name in names}
@@ -294,7 +349,8 @@ def _best_for(
             first = int(np.argmin(mask | ~ok)) if (ok & ~mask).any() else -1
             if first >= 0 and not mask[first]:
                 sizes = ", ".join(f"{n}={int(tiles[n][first])}" for n in names)
-                failures.append(f"{message} (tiles {sizes}, vthreads={threads})")
+                extra = f", acc_threads={acc_threads}" if acc_threads != threads else ""
+                failures.append(f"{message} (tiles {sizes}, vthreads={threads}{extra})")
         ok &= mask
 
     inp_fp = _footprint(problem.inp, tiles)
@@ -311,8 +367,8 @@ def _best_for(
         f"weight tile exceeds {config.wgt_depth // threads} entries",
     )
     limit(
-        acc_fp * threads <= config.acc_depth,
-        f"accumulator tile exceeds {config.acc_depth // threads} entries",
+        acc_fp * acc_threads <= config.acc_depth,
+        f"accumulator tile exceeds {config.acc_depth // acc_threads} entries",
     )
     # Micro-ops of one tile's GEMM: two loops fold into iter_out/iter_in, the rest enumerate.
     sizes = np.sort(grid, axis=1)
@@ -326,11 +382,12 @@ def _best_for(
     for op in (problem.inp, problem.wgt, problem.out):
         limit(_row_elems(op, tiles) < 1 << 16, f"a {op.name} transfer row exceeds 65535 entries")
     if threads > 1:
-        parallel_trips = [trips[n] for n in names if n not in problem.reduction]
+        paired = [trips[n] for n in names if acc_threads == 1 or n not in problem.reduction]
         has_pair = np.zeros(len(grid), dtype=bool)
-        for t in parallel_trips:
+        for t in paired:
             has_pair |= t >= 2
-        limit(has_pair, "two virtual threads need a parallel tile loop with 2 or more trips")
+        what = "tile loop" if acc_threads == 1 else "parallel tile loop"
+        limit(has_pair, f"two virtual threads need a {what} with 2 or more trips")
     if not ok.any():
         return []
 
@@ -346,8 +403,7 @@ def _best_for(
     def transfer_cycles(op: TileOperand, count: np.ndarray, footprint: np.ndarray) -> np.ndarray:
         row = _row_elems(op, tiles)
         rows = -(-footprint // row)
-        beats = -(-(row * op.elem_bytes) // timing.bus_bytes)
-        return count * (timing.mem_insn_overhead + rows * (timing.dram_row_latency + beats))
+        return count * (timing.mem_insn_overhead + rows * timing.row_cycles(row * op.elem_bytes))
 
     all_trips = np.ones(len(grid), dtype=np.int64)
     for name in names:
@@ -358,13 +414,10 @@ def _best_for(
     load_cycles = transfer_cycles(problem.inp, loads(problem.inp), inp_fp)
     load_cycles += transfer_cycles(problem.wgt, loads(problem.wgt), wgt_fp)
     out_fp = _footprint(problem.out, tiles)
+    out_row = _row_elems(problem.out, tiles)
     store_cycles = out_tiles * (
         timing.mem_insn_overhead
-        + -(-out_fp // _row_elems(problem.out, tiles))
-        * (
-            timing.dram_row_latency
-            + -(-(_row_elems(problem.out, tiles) * problem.out_store_bytes) // timing.bus_bytes)
-        )
+        + -(-out_fp // out_row) * timing.row_cycles(out_row * problem.out_store_bytes)
     )
     total_uops = math.prod(extents.values())
     compute_cycles = total_uops * timing.gemm_cycles_per_uop + all_trips * timing.gemm_pipeline_fill
@@ -383,6 +436,8 @@ def _best_for(
         first_load = (load_cycles // np.maximum(all_trips, 1)) + store_cycles // np.maximum(
             out_tiles, 1
         )
+        if acc_threads == 1:  # a tile's epilogue and store wait for the one before
+            compute_cycles = compute_cycles + store_cycles
         cycles = np.maximum(np.maximum(load_cycles, compute_cycles), store_cycles) + first_load
     else:
         cycles = load_cycles + compute_cycles + store_cycles
@@ -395,6 +450,7 @@ def _best_for(
             vthreads=threads,
             cycles=int(cycles[best]),
             dram_bytes=int(dram[best]),
+            acc_threads=acc_threads,
         )
         for best in order_key[: min(REPLAYED, int(ok.sum()))]
     ]
@@ -459,6 +515,7 @@ def replay(
     transfers = transfers or _Transfers(problem, timing)
     extents = problem.extents
     tile, order, threads = schedule.tile, schedule.order, schedule.vthreads
+    acc_halves = schedule.acc_halves
     trips = [-(-extents[n] // tile[n]) for n in order]
     spans = [
         [(i * tile[n], min(tile[n], extents[n] - i * tile[n])) for i in range(t)]
@@ -507,7 +564,7 @@ def replay(
     load_free = compute_free = store_free = 0
     read_end = [0] * threads  # end of the last compute reading each input/weight half
     ready = [0] * threads  # end of the last load into each input/weight half
-    stored = [0] * threads  # end of the last store from each accumulator half
+    stored = [0] * acc_halves  # end of the last store from each accumulator part
     out_tiles = -1
     total = math.prod(trips)
     try:
@@ -515,7 +572,7 @@ def replay(
             first = all(index[p] == 0 for p in reduction)
             last = all(index[p] == trips[p] - 1 for p in reduction)
             out_tiles += first
-            io_half, acc_half = step % threads, out_tiles % threads
+            io_half, acc_half = step % threads, out_tiles % acc_halves
             out = box(problem.out, index)
             out_entries = math.prod(out[1])
             prepare = 0  # compute work that needs no input or weights: reset, bias, micro-ops
@@ -546,7 +603,7 @@ def replay(
             compute_free = max(compute_free + prepare, ready[io_half]) + compute
             read_end[io_half] = compute_free
             if last:
-                for part in epilogue_parts(out, step == total - 1):
+                for part in epilogue_parts(out, step == total - 1 and schedule.split_tail):
                     # micro-ops: one for the immediate steps, the bias ADD's over the box
                     at = (acc_half, tuple(a - b for a, b in zip(part[0], out[0], strict=True)))
                     compute_free += kernel(("alu", *at), 1)

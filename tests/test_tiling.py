@@ -78,7 +78,7 @@ def test_chosen_tiles_fit_every_buffer(m: int, nb: int, kb: int, config: VTAConf
     threads = schedule.vthreads
     assert inp * threads <= config.inp_depth
     assert wgt * threads <= config.wgt_depth
-    assert acc * threads <= config.acc_depth
+    assert acc * schedule.acc_halves <= config.acc_depth
     assert schedule.order[-1] == "k"  # reduction innermost
 
 

@@ -58,12 +58,15 @@ def compile_module(
     embedding: str = "auto",
     tiles: dict[str, int] | None = None,
     vthreads: int | None = None,
+    order: tuple[str, ...] = (),
+    acc_threads: int = 0,
+    tail: str = "auto",
     name: str | None = None,
 ) -> Compiled:
     """Compile the function ``name`` (or the only one) of ``module`` to a program image.
 
-    ``embedding`` ("auto" or "fixed"), ``tiles`` and ``vthreads`` are the options of vtac-isel
-    and vtac-tile. ``module`` itself is left unchanged."""
+    ``embedding`` ("auto" or "fixed") is vtac-isel's option; ``tiles``, ``vthreads``, ``order``,
+    ``acc_threads`` and ``tail`` are vtac-tile's. ``module`` itself is left unchanged."""
     start = time.perf_counter()
     function = find_function(module, name)
     kernel_ops(function)  # a CompileError if vtac cannot compile it
@@ -75,7 +78,13 @@ def compile_module(
     InstructionSelection(embedding=embedding).apply(ctx, work)
     Layout().apply(ctx, work)
     forced = ",".join(f"{loop}={size}" for loop, size in (tiles or {}).items())
-    Tile(tiles=forced, vthreads=vthreads or 0).apply(ctx, work)
+    Tile(
+        tiles=forced,
+        vthreads=vthreads or 0,
+        order=",".join(order),
+        acc_threads=acc_threads,
+        tail=tail,
+    ).apply(ctx, work)
     (kernel,) = (op for op in work.body.block.ops if is_tile_kernel(op))
     assert isinstance(kernel, func.FuncOp)
     schedule, loops = read_schedule(kernel)

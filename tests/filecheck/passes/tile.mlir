@@ -1,15 +1,19 @@
-// RUN: vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="n=4,block_out=1,block_in=4" vthreads=2}' | filecheck %s
+// RUN: vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="n=4,block_out=1,block_in=4" vthreads=2 acc_threads=2}' | filecheck %s
 // RUN: vtac-opt %s -p vtac-isel,vtac-layout,vtac-tile | filecheck %s --check-prefix=AUTO
 // RUN: vtac-opt %s -p vtac-isel,vtac-layout,vtac-tile | vtac-opt | filecheck %s --check-prefix=AUTO
 // RUN: not vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="block_in=65"}' 2>&1 | filecheck %s --check-prefix=RANGE
 // RUN: not vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="q=1"}' 2>&1 | filecheck %s --check-prefix=UNKNOWN
 // RUN: not vtac-opt %s -p vtac-tile 2>&1 | filecheck %s --check-prefix=ORDER
+// RUN: vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="n=4,block_out=1,block_in=2" vthreads=2 acc_threads=1 tail=whole order="n,block_out,block_in"}' | filecheck %s --check-prefix=ONEACC
+// RUN: not vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{order="block_in,n,block_out"}' 2>&1 | filecheck %s --check-prefix=LOOPS
+// RUN: not vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tail=maybe}' 2>&1 | filecheck %s --check-prefix=TAIL
 
 // vtac-tile replaces the kernel by its tile program: a function over the packed DRAM tensors
 // (the result passed last), whose vtac.buffer attributes tell the host their logical shapes
 // and layouts. The body is the tile walk: on-chip buffers, DMA in and out, GEMM and ALU steps
 // over small loop nests. Forced here: one output-channel block per tile, on two virtual
-// threads, so the second tile uses the upper half of every buffer.
+// threads that split every buffer, accumulators included, so the second tile uses the upper
+// half of each.
 func.func @dense(%x: tensor<4x64xi8>, %w: tensor<32x64xi8>, %bias: tensor<32xi32>) -> tensor<4x32xi8> {
   %acc = nn.dense %x, %w : (tensor<4x64xi8>, tensor<32x64xi8>) -> tensor<4x32xi32>
   %shifted = nn.shr %acc {amount = 8 : i64} : (tensor<4x32xi32>) -> tensor<4x32xi32>
@@ -23,7 +27,7 @@ func.func @dense(%x: tensor<4x64xi8>, %w: tensor<32x64xi8>, %bias: tensor<32xi32
 // CHECK-SAME:   %bias: memref<2x1x16xi32> {vtac.buffer = {name = "bias", role = "input", dtype = "int32", shape = array<i64: 32>,
 // CHECK-SAME:   %result: memref<4x2x1x16xi8> {vtac.buffer = {name = "result", role = "output", dtype = "int8", shape = array<i64: 4, 32>,
 // CHECK-SAME:   attributes {vtac.embedding = {inp = "data", wgt = "weights", batch = [], block_out = ["m"], block_in = ["k"], useful_macs = 8192 : i64, issued_macs = 8192 : i64, utilization = "1.0000"},
-// CHECK-SAME:   vtac.schedule = {tiles = {n = 4 : i64, block_out = 1 : i64, block_in = 4 : i64}, order = ["block_out", "n", "block_in"], vthreads = 2 : i64, est_cycles = {{[0-9]+}} : i64, est_dram_bytes = {{[0-9]+}} : i64, extents = {n = 4 : i64, block_out = 2 : i64, block_in = 4 : i64}}}
+// CHECK-SAME:   vtac.schedule = {tiles = {n = 4 : i64, block_out = 1 : i64, block_in = 4 : i64}, order = ["block_out", "n", "block_in"], vthreads = 2 : i64, acc_threads = 2 : i64, split_tail = {{true|false}}, est_cycles = {{[0-9]+}} : i64, est_dram_bytes = {{[0-9]+}} : i64, extents = {n = 4 : i64, block_out = 2 : i64, block_in = 4 : i64}}}
 // CHECK-NEXT:   %inp = memref.alloc() : memref<2048x1x16xi8, #tile.mem<inp>>
 // CHECK-NEXT:   %wgt = memref.alloc() : memref<1024x16x16xi8, #tile.mem<wgt>>
 // CHECK-NEXT:   %acc = memref.alloc() : memref<2048x1x16xi32, #tile.mem<acc>>
@@ -50,6 +54,18 @@ func.func @dense(%x: tensor<4x64xi8>, %w: tensor<32x64xi8>, %bias: tensor<32xi32
 // AUTO-SAME:    vtac.schedule = {tiles = {n = {{[0-9]+}} : i64, block_out = {{[0-9]+}} : i64, block_in = {{[0-9]+}} : i64}, order = [{{.*}}], vthreads = {{[12]}} : i64
 // AUTO:         tile.dma_store
 
+// With one accumulator part, the two threads still ping-pong the input and weight buffers
+// (the reduction's second step loads into the upper halves), but both output tiles
+// accumulate from entry 0.
+// ONEACC:      order = ["n", "block_out", "block_in"], vthreads = 2 : i64, acc_threads = 1 : i64, split_tail = false
+// ONEACC:      tile.gemm %acc, %inp, %wgt {extents = array<i64: 4>, dst = array<i64: 0, 1>, {{.*}} reset = true}
+// ONEACC:      tile.dma_load %x[{{%.*}}] -> %inp[1024]
+// ONEACC:      tile.dma_store %acc[0]
+// ONEACC:      tile.gemm %acc, %inp, %wgt {extents = array<i64: 4>, dst = array<i64: 0, 1>, {{.*}} reset = true}
+// ONEACC:      tile.dma_store %acc[0]
+
+// LOOPS:      vtac-opt: error: forced order block_in, n, block_out: reduction loops (block_in) must be innermost, n is inside them
+// TAIL:       vtac-opt: error: tail must be one of auto, split, whole, got 'maybe'
 // RANGE:      vtac-opt: error: forced tile block_in=65 is outside [1, 4] (the loop's extent)
 // UNKNOWN:    vtac-opt: error: forced tile for unknown loop 'q'; loops: n, block_out, block_in
 // ORDER:      vtac-opt: error: nn.dense has no vtac.embedding: run vtac-isel first
