@@ -17,11 +17,12 @@ only (a box with no element to load).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 from vtac.passes.dma import MAX_PAD
 from vtac.passes.embedding import DIMS, Embedding, IterationSpace, Operand, Window
-from vtac.passes.tiling import TileOperand, TileProblem, TileWindow
+from vtac.passes.tiling import TileOperand, TileProblem, TileWindow, coordinate_order
 from vtac.runtime.config import VTAConfig
 from vtac.runtime.packing import LaneGroup, PackSpec
 
@@ -85,6 +86,37 @@ class BlockedOp:
             alu_passes=alu_passes,
             whole=self.padded_windows,
         )
+
+
+def reorder_for_tiles(op: BlockedOp, tiles: Mapping[str, int]) -> BlockedOp:
+    """``op`` with each DRAM tensor's outer coordinates in
+    :func:`~vtac.passes.tiling.coordinate_order` for ``tiles`` (the layouts
+    :meth:`~vtac.passes.tiling.TileProblem.reordered` scores). The SRAM boxes follow the same
+    order; the host packs whatever layout it is given."""
+    extents = dict(op.loops)
+
+    def whole(coord: str | TileWindow) -> bool:
+        if isinstance(coord, TileWindow):
+            return whole(coord.outer) and whole(coord.inner)
+        return tiles[coord] == extents[coord]
+
+    def reordered(operand: BlockedOperand) -> BlockedOperand:
+        order = coordinate_order(operand.coords, whole)
+        spec = replace(operand.spec, coords=tuple(operand.spec.coords[i] for i in order))
+        return replace(
+            operand,
+            spec=spec,
+            coords=tuple(operand.coords[i] for i in order),
+            window_offsets=tuple(operand.window_offsets[i] for i in order),
+        )
+
+    return replace(
+        op,
+        inp=reordered(op.inp),
+        wgt=reordered(op.wgt),
+        out=reordered(op.out),
+        bias=reordered(op.bias) if op.bias is not None else None,
+    )
 
 
 def block(

@@ -16,11 +16,14 @@ beside the ``vtac.embedding`` chosen by ``vtac-isel``. Options force a choice:
 ``vthreads=1`` the thread count, ``order="oh,block_out,ow,block_in,kh,kw"`` the tile-loop
 order, ``acc_threads=1`` keeps the accumulator buffer whole while two threads ping-pong the
 input and weight buffers, and ``tail=whole`` (or ``split``) runs the last tile's epilogue in one
-part; a forced choice that breaks a limit is an error naming the limit and the numbers.
+part; ``refine_layouts=false`` keeps the layouts vtac-layout gave the tensors (by default the
+outer order of each tensor's elements is refined so a tile moves in as few and as long DMA rows
+as it can). A forced choice that breaks a limit is an error naming the limit and the numbers.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +45,7 @@ from xdsl.passes import ModulePass
 
 from vtac.dialects import nn
 from vtac.dialects.dense import dense_values
+from vtac.passes.blocking import reorder_for_tiles
 from vtac.passes.contraction import CompileError, Kernel, analyse, kernels
 from vtac.passes.isel import EMBEDDING_ATTR
 from vtac.passes.tile_ir import DramTensor, build_kernel, replace_function
@@ -73,6 +77,7 @@ def schedule_attr(schedule: Schedule, extents: tuple[tuple[str, int], ...]) -> D
             "vthreads": IntegerAttr(schedule.vthreads, i64),
             "acc_threads": IntegerAttr(schedule.acc_halves, i64),
             "split_tail": BoolAttr.from_bool(schedule.split_tail),
+            "refined_layouts": BoolAttr.from_bool(schedule.refined_layouts),
             "est_cycles": IntegerAttr(schedule.cycles, i64),
             "est_dram_bytes": IntegerAttr(schedule.dram_bytes, i64),
             "extents": DictionaryAttr({n: IntegerAttr(e, i64) for n, e in extents}),
@@ -94,6 +99,7 @@ def read_schedule(function: func.FuncOp) -> tuple[Schedule, tuple[tuple[str, int
         keys = ("vthreads", "acc_threads", "est_cycles", "est_dram_bytes")
         values = {k: data[k].value.data for k in keys}  # type: ignore[attr-defined]
         split_tail = bool(data["split_tail"].value.data)  # type: ignore[attr-defined]
+        refined = bool(data["refined_layouts"].value.data)  # type: ignore[attr-defined]
     except (KeyError, AttributeError) as err:
         raise CompileError(f"{where}: malformed {SCHEDULE_ATTR}: {err}") from None
     loops = sorted(n for n, _ in extents)
@@ -110,6 +116,7 @@ def read_schedule(function: func.FuncOp) -> tuple[Schedule, tuple[tuple[str, int
         values["est_dram_bytes"],
         values["acc_threads"],
         split_tail,
+        refined,
     )
     return schedule, extents
 
@@ -121,20 +128,29 @@ def plan(
     order: tuple[str, ...] = (),
     acc_threads: int = 0,
     tail: str = "auto",
-) -> Schedule:
-    """The best schedule for ``kernel``, honouring what is forced (see :class:`Tile`)."""
+    refine_layouts: bool = True,
+) -> tuple[Schedule, Kernel]:
+    """The best schedule for ``kernel``, honouring what is forced (see :class:`Tile`), and the
+    kernel with the DRAM layouts it runs with: with ``refine_layouts``, each tensor's outer
+    coordinates ordered for the tiles (:func:`vtac.passes.blocking.reorder_for_tiles`), which
+    the search scores every candidate with."""
     if tail not in TAILS:
         raise CompileError(f"tail must be one of {', '.join(TAILS)}, got {tail!r}")
     passes = len(kernel.epilogue.steps) + kernel.epilogue.planes - 1
-    problem = kernel.blocked.problem(kernel.config, alu_passes=passes)
-    return plan_tiles(
-        problem,
+    schedule = plan_tiles(
+        kernel.blocked.problem(kernel.config, alu_passes=passes),
         kernel.config,
         forced=tiles,
         vthreads=vthreads or None,
         order=order or None,
         acc_threads=acc_threads or None,
         split_tail=TAILS[tail],
+        relayout=refine_layouts,
+    )
+    if not schedule.refined_layouts:
+        return schedule, kernel
+    return schedule, dataclasses.replace(
+        kernel, blocked=reorder_for_tiles(kernel.blocked, schedule.tile)
     )
 
 
@@ -198,11 +214,20 @@ class Tile(ModulePass):
     order: str = ""
     acc_threads: int = 0
     tail: str = "auto"
+    refine_layouts: bool = True
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         forced = parse_tiles(self.tiles)
         order = tuple(n.strip() for n in self.order.split(",") if n.strip())
         for function in kernels(op):
             kernel = analyse(function)
-            schedule = plan(kernel, forced, self.vthreads, order, self.acc_threads, self.tail)
-            replace_function(function, tile_kernel(kernel, schedule))
+            schedule, laid_out = plan(
+                kernel,
+                forced,
+                self.vthreads,
+                order,
+                self.acc_threads,
+                self.tail,
+                self.refine_layouts,
+            )
+            replace_function(function, tile_kernel(laid_out, schedule))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -35,7 +35,7 @@ CHISEL_UOP_DEPTH = 2048
 #: are then replayed tile by tile to choose among them.
 REPLAYED = 32
 #: Tiles replayed per search at most (candidates beyond it keep their analytical estimate).
-REPLAY_STEPS = 10_000
+REPLAY_STEPS = 30_000
 #: Accumulator entries from which the walk's last tile runs its epilogue in two parts.
 SPLIT_ENTRIES = 64
 
@@ -113,6 +113,36 @@ class TileProblem:
     def extents(self) -> dict[str, int]:
         return dict(self.loops)
 
+    def reordered(self, tiles: Mapping[str, int]) -> TileProblem:
+        """The problem with every tensor's loop coordinates in :func:`coordinate_order` for
+        ``tiles`` (its DRAM layout refined for them)."""
+        extents = self.extents
+
+        def operand(op: TileOperand) -> TileOperand:
+            order = coordinate_order(op.loops, lambda c: tiles[c] == extents[c])  # type: ignore[index]
+            shape = op.dram_shape(extents)
+            loops = tuple(op.loops[i] for i in order)
+            shape = tuple(shape[i] for i in order) + shape[len(op.loops) :]
+            return replace(op, loops=loops, shape=shape)
+
+        return replace(
+            self,
+            inp=operand(self.inp),
+            wgt=operand(self.wgt),
+            out=operand(self.out),
+            acc_extras=tuple(operand(e) for e in self.acc_extras),
+        )
+
+
+def coordinate_order(
+    coords: Sequence[str | TileWindow], whole: Callable[[str | TileWindow], bool]
+) -> list[int]:
+    """The order of a tensor's outer coordinates that makes a tile's transfer merge into the
+    fewest, longest rows: coordinates the tile covers in part outermost, those it covers
+    whole innermost, windows of whole rows last (the DMA pads only there); stable otherwise."""
+    keys = [(isinstance(c, TileWindow), whole(c), i) for i, c in enumerate(coords)]
+    return [i for *_, i in sorted(keys)]
+
 
 @dataclass(frozen=True)
 class Schedule:
@@ -129,6 +159,8 @@ class Schedule:
     acc_threads: int = 0
     #: whether the walk's last tile runs its epilogue in two parts (see epilogue_parts)
     split_tail: bool = True
+    #: whether the tensors' DRAM layouts are refined for the tiles (TileProblem.reordered)
+    refined_layouts: bool = False
 
     @property
     def tile(self) -> dict[str, int]:
@@ -192,12 +224,28 @@ def _footprint(op: TileOperand, tiles: Mapping[str, np.ndarray]) -> np.ndarray:
     return size
 
 
-def _row_elems(op: TileOperand, tiles: Mapping[str, np.ndarray]) -> np.ndarray:
-    """Entries in one contiguous DRAM row of a tile transfer (the innermost dimension)."""
+def _row_elems(
+    op: TileOperand,
+    tiles: Mapping[str, np.ndarray],
+    extents: Mapping[str, int] | None = None,
+) -> np.ndarray:
+    """Entries in one contiguous DRAM row of a tile transfer: the innermost dimension, or with
+    ``extents`` (layouts refined per tile, :func:`coordinate_order`) the loops a tile covers
+    whole times the innermost one it covers in part."""
     if op.windows:
         w = op.windows[-1]
         return (tiles[w.outer] - 1) * w.stride + tiles[w.inner]
-    return tiles[op.loops[-1]] if op.loops else np.ones_like(next(iter(tiles.values())))
+    ones = np.ones_like(next(iter(tiles.values())))
+    if not op.loops:
+        return ones
+    if extents is None:
+        return tiles[op.loops[-1]]
+    whole, partial = ones, ones
+    for loop in op.loops:
+        full = tiles[loop] == extents[loop]
+        whole = np.where(full, whole * extents[loop], whole)
+        partial = np.where(full, partial, tiles[loop])
+    return whole * partial
 
 
 def plan_tiles(
@@ -209,6 +257,7 @@ def plan_tiles(
     order: Sequence[str] | None = None,
     acc_threads: int | None = None,
     split_tail: bool | None = None,
+    relayout: bool = False,
 ) -> Schedule:
     """The schedule with the fewest replayed cycles (then fewest DRAM bytes) among those the
     analytical model ranks best; its ``cycles`` are the replay's.
@@ -217,7 +266,8 @@ def plan_tiles(
     tile-loop order (outermost first, reduction loops innermost), ``acc_threads`` how many parts
     the accumulator buffer is split into and ``split_tail`` the epilogue of the last tile; a
     forced choice that breaks a limit raises :class:`TilingError` naming the limit and the
-    numbers.
+    numbers. With ``relayout`` every candidate is scored with the DRAM layouts refined for its
+    tiles (:meth:`TileProblem.reordered`), which the caller then uses.
     """
     timing = timing or TimingParams()
     extents = problem.extents
@@ -258,12 +308,13 @@ def plan_tiles(
     candidates: list[Schedule] = []
     failures: list[str] = []
     for threads, acc in thread_options:
-        for loops in orders:
+        for loops, refine in itertools.product(orders, [False, True] if relayout else [False]):
             candidates += _best_for(
-                problem, config, timing, names, grid, loops, (threads, acc), failures
+                problem, config, timing, names, grid, loops, (threads, acc), failures, refine
             )
+    candidates = list(dict.fromkeys(candidates))  # each once, in the order found
     candidates.sort(key=lambda c: (c.cycles, c.dram_bytes))
-    transfers = _Transfers(problem, timing)
+    transfers: dict[tuple[tuple[str, ...], ...], _Transfers] = {}
     best: tuple[tuple[int, int], Schedule] | None = None
     budget = REPLAY_STEPS
     for candidate in candidates:
@@ -271,9 +322,16 @@ def plan_tiles(
         if steps > budget:
             continue
         budget -= steps
-        for tail in [split_tail] if split_tail is not None else [True, False]:
-            variant = replace(candidate, split_tail=tail)
-            cycles = replay(problem, config, timing, variant, transfers)
+        layouts = [(False, problem)]
+        if relayout:
+            refined = problem.reordered(candidate.tile)
+            layouts += [(True, refined)] if refined != problem else []
+        tails = [split_tail] if split_tail is not None else [True, False]
+        for (refine, laid_out), tail in itertools.product(layouts, tails):
+            key_of_layout = tuple(op.loops for op in (laid_out.inp, laid_out.wgt, laid_out.out))
+            moves = transfers.setdefault(key_of_layout, _Transfers(laid_out, timing))
+            variant = replace(candidate, split_tail=tail, refined_layouts=refine)
+            cycles = replay(laid_out, config, timing, variant, moves)
             if cycles is None:
                 failures.append(f"the DMA cannot move a tile of {candidate}")
                 break
@@ -333,11 +391,13 @@ def _best_for(
     order: tuple[str, ...],
     threading: tuple[int, int],
     failures: list[str],
+    relayout: bool = False,
 ) -> list[Schedule]:
     """The ``REPLAYED`` candidates the analytical model scores best for ``order`` and
     ``threading`` (virtual threads, accumulator parts), none if no candidate keeps within the
-    limits."""
+    limits. ``relayout``: transfer rows as the layouts refined per candidate make them."""
     threads, acc_threads = threading
+    refined = problem.extents if relayout else None
     extents = problem.extents
     tiles = {name: grid[:, i] for i, name in enumerate(names)}
     trips = {name: -(-extents[name] // tiles[name]) for name in names}
@@ -401,7 +461,7 @@ def _best_for(
         return count
 
     def transfer_cycles(op: TileOperand, count: np.ndarray, footprint: np.ndarray) -> np.ndarray:
-        row = _row_elems(op, tiles)
+        row = np.minimum(_row_elems(op, tiles, refined), (1 << 16) - 1)
         rows = -(-footprint // row)
         return count * (timing.mem_insn_overhead + rows * timing.row_cycles(row * op.elem_bytes))
 
@@ -414,7 +474,7 @@ def _best_for(
     load_cycles = transfer_cycles(problem.inp, loads(problem.inp), inp_fp)
     load_cycles += transfer_cycles(problem.wgt, loads(problem.wgt), wgt_fp)
     out_fp = _footprint(problem.out, tiles)
-    out_row = _row_elems(problem.out, tiles)
+    out_row = np.minimum(_row_elems(problem.out, tiles, refined), (1 << 16) - 1)
     store_cycles = out_tiles * (
         timing.mem_insn_overhead
         + -(-out_fp // out_row) * timing.row_cycles(out_row * problem.out_store_bytes)

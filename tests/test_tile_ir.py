@@ -61,7 +61,7 @@ def test_tile_ir_holds_the_tile_walk(name: str) -> None:
     module = laid_out(KERNELS[name])
     (function,) = (op for op in module.body.block.ops if isinstance(op, func.FuncOp))
     kernel = analyse(function)
-    schedule = plan(kernel)
+    schedule, kernel = plan(kernel)
     want = walk_tiles(kernel.blocked, schedule, kernel.epilogue, kernel.config)
     names = {"inp": kernel.arg_name("inp"), "wgt": kernel.arg_name("wgt"), "out": "result"}
     if "bias" in kernel.arguments:

@@ -116,7 +116,8 @@ def tvm_schedule(row: dict[str, str], kernel: tuple[int, int]) -> dict[str, obje
         },
         "vthreads": 2 if threads > 1 else 1,
         "acc_threads": 2 if threads > 1 else 1,  # TVM splits every buffer between its threads
-        "tail": "whole",  # and runs each tile's epilogue in one piece
+        "tail": "whole",  # runs each tile's epilogue in one piece
+        "refine_layouts": False,  # and keeps the NCHW16c / OIHW16o16i layouts
     }
 
 

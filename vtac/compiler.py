@@ -61,12 +61,14 @@ def compile_module(
     order: tuple[str, ...] = (),
     acc_threads: int = 0,
     tail: str = "auto",
+    refine_layouts: bool = True,
     name: str | None = None,
 ) -> Compiled:
     """Compile the function ``name`` (or the only one) of ``module`` to a program image.
 
     ``embedding`` ("auto" or "fixed") is vtac-isel's option; ``tiles``, ``vthreads``, ``order``,
-    ``acc_threads`` and ``tail`` are vtac-tile's. ``module`` itself is left unchanged."""
+    ``acc_threads``, ``tail`` and ``refine_layouts`` are vtac-tile's. ``module`` itself is left
+    unchanged."""
     start = time.perf_counter()
     function = find_function(module, name)
     kernel_ops(function)  # a CompileError if vtac cannot compile it
@@ -84,6 +86,7 @@ def compile_module(
         order=",".join(order),
         acc_threads=acc_threads,
         tail=tail,
+        refine_layouts=refine_layouts,
     ).apply(ctx, work)
     (kernel,) = (op for op in work.body.block.ops if is_tile_kernel(op))
     assert isinstance(kernel, func.FuncOp)

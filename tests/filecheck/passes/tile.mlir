@@ -1,9 +1,10 @@
-// RUN: vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="n=4,block_out=1,block_in=4" vthreads=2 acc_threads=2}' | filecheck %s
+// RUN: vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="n=4,block_out=1,block_in=4" vthreads=2 acc_threads=2 refine_layouts=false}' | filecheck %s
 // RUN: vtac-opt %s -p vtac-isel,vtac-layout,vtac-tile | filecheck %s --check-prefix=AUTO
 // RUN: vtac-opt %s -p vtac-isel,vtac-layout,vtac-tile | vtac-opt | filecheck %s --check-prefix=AUTO
 // RUN: not vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="block_in=65"}' 2>&1 | filecheck %s --check-prefix=RANGE
 // RUN: not vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="q=1"}' 2>&1 | filecheck %s --check-prefix=UNKNOWN
 // RUN: not vtac-opt %s -p vtac-tile 2>&1 | filecheck %s --check-prefix=ORDER
+// RUN: vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="n=4,block_out=1,block_in=4" vthreads=2 acc_threads=2}' | filecheck %s --check-prefix=REFINED
 // RUN: vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="n=4,block_out=1,block_in=2" vthreads=2 acc_threads=1 tail=whole order="n,block_out,block_in"}' | filecheck %s --check-prefix=ONEACC
 // RUN: not vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{order="block_in,n,block_out"}' 2>&1 | filecheck %s --check-prefix=LOOPS
 // RUN: not vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tail=maybe}' 2>&1 | filecheck %s --check-prefix=TAIL
@@ -27,7 +28,7 @@ func.func @dense(%x: tensor<4x64xi8>, %w: tensor<32x64xi8>, %bias: tensor<32xi32
 // CHECK-SAME:   %bias: memref<2x1x16xi32> {vtac.buffer = {name = "bias", role = "input", dtype = "int32", shape = array<i64: 32>,
 // CHECK-SAME:   %result: memref<4x2x1x16xi8> {vtac.buffer = {name = "result", role = "output", dtype = "int8", shape = array<i64: 4, 32>,
 // CHECK-SAME:   attributes {vtac.embedding = {inp = "data", wgt = "weights", batch = [], block_out = ["m"], block_in = ["k"], useful_macs = 8192 : i64, issued_macs = 8192 : i64, utilization = "1.0000"},
-// CHECK-SAME:   vtac.schedule = {tiles = {n = 4 : i64, block_out = 1 : i64, block_in = 4 : i64}, order = ["block_out", "n", "block_in"], vthreads = 2 : i64, acc_threads = 2 : i64, split_tail = {{true|false}}, est_cycles = {{[0-9]+}} : i64, est_dram_bytes = {{[0-9]+}} : i64, extents = {n = 4 : i64, block_out = 2 : i64, block_in = 4 : i64}}}
+// CHECK-SAME:   vtac.schedule = {tiles = {n = 4 : i64, block_out = 1 : i64, block_in = 4 : i64}, order = ["block_out", "n", "block_in"], vthreads = 2 : i64, acc_threads = 2 : i64, split_tail = {{true|false}}, refined_layouts = false, est_cycles = {{[0-9]+}} : i64, est_dram_bytes = {{[0-9]+}} : i64, extents = {n = 4 : i64, block_out = 2 : i64, block_in = 4 : i64}}}
 // CHECK-NEXT:   %inp = memref.alloc() : memref<2048x1x16xi8, #tile.mem<inp>>
 // CHECK-NEXT:   %wgt = memref.alloc() : memref<1024x16x16xi8, #tile.mem<wgt>>
 // CHECK-NEXT:   %acc = memref.alloc() : memref<2048x1x16xi32, #tile.mem<acc>>
@@ -63,6 +64,14 @@ func.func @dense(%x: tensor<4x64xi8>, %w: tensor<32x64xi8>, %bias: tensor<32xi32
 // ONEACC:      tile.dma_store %acc[0]
 // ONEACC:      tile.gemm %acc, %inp, %wgt {extents = array<i64: 4>, dst = array<i64: 0, 1>, {{.*}} reset = true}
 // ONEACC:      tile.dma_store %acc[0]
+
+// By default the layouts are refined for the tiles: a tile holds one of the two channel
+// blocks and all four rows of the result, so the rows go innermost and each tile's STORE is
+// one contiguous row of four elements instead of four rows of one.
+// REFINED:     %result: memref<2x4x1x16xi8> {vtac.buffer = {name = "result", role = "output", dtype = "int8", shape = array<i64: 4, 32>, layout = "n=4, m=32 | dims [n, m] | outer [#block_out, n] | lanes [batch 1 (), block_out 16 (m)]"}}
+// REFINED:     refined_layouts = true
+// REFINED:     tile.dma_store %acc[0] -> %result[{{%.*}}] {y_size = 1, x_size = 4, x_stride = 4}
+// REFINED:     tile.dma_store %acc[1024] -> %result[{{%.*}}] {y_size = 1, x_size = 4, x_stride = 4}
 
 // LOOPS:      vtac-opt: error: forced order block_in, n, block_out: reduction loops (block_in) must be innermost, n is inside them
 // TAIL:       vtac-opt: error: tail must be one of auto, split, whole, got 'maybe'
