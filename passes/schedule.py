@@ -2,28 +2,36 @@
 
 The search (:func:`vtac.passes.tiling.plan_tiles`) keeps every tile within its on-chip buffer
 (half of it per virtual thread), every ISA field in range and micro-op kernels within the
-micro-op buffer, and scores the rest with the cost model (DRAM bytes and cycles). The kernel
-function is then replaced by its tile program (:mod:`vtac.passes.tile_ir`): a function over the
-packed DRAM tensors whose body is the tile walk (:func:`vtac.passes.tile_walk.walk_tiles`) as
-``tile.dma_load``, ``tile.gemm``, ``tile.alu`` and ``tile.dma_store``, constant weights packed
-into ``memref.global``s. The choice is recorded on that function as ``vtac.schedule``:
+micro-op buffer, and scores the rest with the cost model (DRAM bytes and cycles); the best
+candidates' first and last steps may then run in two parts (:class:`~vtac.passes.tiling.Split`,
+chosen by compiling and timing a few). The kernel function is replaced by its tile program
+(:mod:`vtac.passes.tile_ir`): a function over the packed DRAM tensors whose body is the tile
+walk (:func:`vtac.passes.tile_walk.walk_tiles`) as ``tile.dma_load``, ``tile.gemm``,
+``tile.alu`` and ``tile.dma_store``, constant weights packed into ``memref.global``s. The
+choice is recorded on that function as ``vtac.schedule``:
 
-    {tiles = {n = 1, oc = 4, ...}, order = ["oc", ...], vthreads = 2, est_cycles = ...,
+    {tiles = {n = 1, oc = 4, ...}, order = ["oc", ...], vthreads = 2, acc_threads = 2,
+     split_tail = true, refined_layouts = true, head = "oh:2", est_cycles = ...,
      est_dram_bytes = ..., extents = {n = 1, oc = 4, ...}}
 
 beside the ``vtac.embedding`` chosen by ``vtac-isel``. Options force a choice:
-``tiles="oc=2,oh=7"`` pins tile sizes (in blocked loops, as ``vtac.schedule`` names them),
-``vthreads=1`` the thread count, ``order="oh,block_out,ow,block_in,kh,kw"`` the tile-loop
-order, ``acc_threads=1`` keeps the accumulator buffer whole while two threads ping-pong the
-input and weight buffers, and ``tail=whole`` (or ``split``) runs the last tile's epilogue in one
-part; ``refine_layouts=false`` keeps the layouts vtac-layout gave the tensors (by default the
-outer order of each tensor's elements is refined so a tile moves in as few and as long DMA rows
-as it can). A forced choice that breaks a limit is an error naming the limit and the numbers.
+
+- ``tiles="oc=2,oh=7"``: tile sizes (in blocked loops, as ``vtac.schedule`` names them);
+- ``vthreads=1``: the thread count; ``acc_threads=1``: the accumulator buffer kept whole while
+  two threads ping-pong the input and weight buffers;
+- ``order="oh,block_out,ow,block_in,kh,kw"``: the tile-loop order (reduction loops innermost);
+- ``epilogue=whole`` (or ``split``): the last tile's epilogue in one part (or two);
+- ``refine_layouts=false``: the layouts vtac-layout gave the tensors (by default each tensor's
+  outer coordinates are ordered so a tile moves in as few and as long DMA rows as it can);
+- ``head="oh:2"``, ``tail="block_out:3"`` or ``none``: the first and last steps' splits.
+
+A forced choice that breaks a limit is an error naming the limit and the numbers.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,14 +55,20 @@ from vtac.dialects import nn
 from vtac.dialects.dense import dense_values
 from vtac.passes.blocking import reorder_for_tiles
 from vtac.passes.contraction import CompileError, Kernel, analyse, kernels
+from vtac.passes.dma import DmaError
+from vtac.passes.insert_deps import insert_deps
 from vtac.passes.isel import EMBEDDING_ATTR
+from vtac.passes.lower_to_vta import emit_instructions
 from vtac.passes.tile_ir import DramTensor, build_kernel, replace_function
 from vtac.passes.tile_walk import walk_tiles
-from vtac.passes.tiling import Schedule, plan_tiles
+from vtac.passes.tiling import Schedule, Split, TilingError, plan_tiles
+from vtac.passes.uop_kernels import KernelError
+from vtac.runtime.isa import Load
+from vtac.runtime.timing import time_program
 
 SCHEDULE_ATTR = "vtac.schedule"
-#: The ``tail`` option: the last tile's epilogue split in two, whole, or whichever is faster.
-TAILS: dict[str, bool | None] = {"auto": None, "split": True, "whole": False}
+#: The ``epilogue`` option: the last tile's epilogue split in two, whole, or whichever is faster.
+EPILOGUES: dict[str, bool | None] = {"auto": None, "split": True, "whole": False}
 
 
 def parse_tiles(text: str) -> dict[str, int]:
@@ -78,6 +92,11 @@ def schedule_attr(schedule: Schedule, extents: tuple[tuple[str, int], ...]) -> D
             "acc_threads": IntegerAttr(schedule.acc_halves, i64),
             "split_tail": BoolAttr.from_bool(schedule.split_tail),
             "refined_layouts": BoolAttr.from_bool(schedule.refined_layouts),
+            **{
+                name: StringAttr(f"{split.loop}:{split.first}")
+                for name, split in (("head", schedule.head), ("tail", schedule.tail))
+                if split is not None
+            },
             "est_cycles": IntegerAttr(schedule.cycles, i64),
             "est_dram_bytes": IntegerAttr(schedule.dram_bytes, i64),
             "extents": DictionaryAttr({n: IntegerAttr(e, i64) for n, e in extents}),
@@ -100,7 +119,8 @@ def read_schedule(function: func.FuncOp) -> tuple[Schedule, tuple[tuple[str, int
         values = {k: data[k].value.data for k in keys}  # type: ignore[attr-defined]
         split_tail = bool(data["split_tail"].value.data)  # type: ignore[attr-defined]
         refined = bool(data["refined_layouts"].value.data)  # type: ignore[attr-defined]
-    except (KeyError, AttributeError) as err:
+        splits = {k: _split(data[k]) for k in ("head", "tail") if k in data}
+    except (KeyError, AttributeError, ValueError) as err:
         raise CompileError(f"{where}: malformed {SCHEDULE_ATTR}: {err}") from None
     loops = sorted(n for n, _ in extents)
     if sorted(dict(tiles)) != loops or sorted(order) != loops:
@@ -117,41 +137,168 @@ def read_schedule(function: func.FuncOp) -> tuple[Schedule, tuple[tuple[str, int
         values["acc_threads"],
         split_tail,
         refined,
+        **splits,
     )
     return schedule, extents
 
 
-def plan(
-    kernel: Kernel,
-    tiles: dict[str, int] | None = None,
-    vthreads: int = 0,
-    order: tuple[str, ...] = (),
-    acc_threads: int = 0,
-    tail: str = "auto",
-    refine_layouts: bool = True,
-) -> tuple[Schedule, Kernel]:
-    """The best schedule for ``kernel``, honouring what is forced (see :class:`Tile`), and the
-    kernel with the DRAM layouts it runs with: with ``refine_layouts``, each tensor's outer
-    coordinates ordered for the tiles (:func:`vtac.passes.blocking.reorder_for_tiles`), which
-    the search scores every candidate with."""
-    if tail not in TAILS:
-        raise CompileError(f"tail must be one of {', '.join(TAILS)}, got {tail!r}")
+def _split(attr: object) -> Split:
+    """A ``"loop:first"`` split of a recorded schedule."""
+    return parse_split(attr.data)  # type: ignore[attr-defined]
+
+
+def parse_split(text: str) -> Split:
+    """``"oh:2"`` as a split (a malformed text is a :class:`CompileError`)."""
+    loop, _, first = text.partition(":")
+    if not loop.strip() or not first.strip().isdigit() or int(first) < 1:
+        raise CompileError(f"split {text!r}: expected LOOP:FIRST with FIRST a positive number")
+    return Split(loop.strip(), int(first))
+
+
+@dataclass(frozen=True)
+class TileOptions:
+    """What a user may force of vtac-tile's choice (see :class:`Tile`); the rest is searched.
+    ``head`` and ``tail`` are "" (searched), "none" or a forced ``"loop:first"`` split."""
+
+    tiles: dict[str, int] = dataclasses.field(default_factory=dict)
+    vthreads: int = 0
+    order: tuple[str, ...] = ()
+    acc_threads: int = 0
+    epilogue: str = "auto"
+    refine_layouts: bool = True
+    head: str = ""
+    tail: str = ""
+
+
+def plan(kernel: Kernel, options: TileOptions | None = None) -> tuple[Schedule, Kernel]:
+    """The best schedule for ``kernel`` under ``options``, and the kernel with the DRAM layouts
+    it runs with: with ``refine_layouts``, each tensor's outer coordinates ordered for the tiles
+    (:func:`vtac.passes.blocking.reorder_for_tiles`), which the search scores every candidate
+    with; then the first and last steps split as forced or as :func:`split_edges` finds best."""
+    options = options or TileOptions()
+    if options.epilogue not in EPILOGUES:
+        raise CompileError(
+            f"epilogue must be one of {', '.join(EPILOGUES)}, got {options.epilogue!r}"
+        )
+    forced = {
+        edge: None if text in ("", "none") else parse_split(text)
+        for edge, text in (("head", options.head), ("tail", options.tail))
+    }
     passes = len(kernel.epilogue.steps) + kernel.epilogue.planes - 1
     schedule = plan_tiles(
         kernel.blocked.problem(kernel.config, alu_passes=passes),
         kernel.config,
-        forced=tiles,
-        vthreads=vthreads or None,
-        order=order or None,
-        acc_threads=acc_threads or None,
-        split_tail=TAILS[tail],
-        relayout=refine_layouts,
+        forced=options.tiles,
+        vthreads=options.vthreads or None,
+        order=options.order or None,
+        acc_threads=options.acc_threads or None,
+        split_tail=False if forced["tail"] else EPILOGUES[options.epilogue],
+        relayout=options.refine_layouts,
     )
-    if not schedule.refined_layouts:
-        return schedule, kernel
-    return schedule, dataclasses.replace(
-        kernel, blocked=reorder_for_tiles(kernel.blocked, schedule.tile)
-    )
+    if schedule.refined_layouts:
+        blocked = reorder_for_tiles(kernel.blocked, schedule.tile)
+        kernel = dataclasses.replace(kernel, blocked=blocked)
+    if forced["head"] or forced["tail"]:
+        schedule = dataclasses.replace(schedule, **{k: v for k, v in forced.items() if v})
+        cycles = _check_splits(kernel, schedule)
+        schedule = dataclasses.replace(schedule, cycles=cycles)
+    search = [e for e in ("head", "tail") if getattr(options, e) == ""]
+    if options.epilogue != "auto" and "tail" in search:
+        search.remove("tail")  # a tail split replaces the last tile's epilogue split
+    if search:
+        schedule = split_edges(kernel, schedule, search)
+    return schedule, kernel
+
+
+def _check_splits(kernel: Kernel, schedule: Schedule) -> int:
+    """Cycles of a schedule with forced splits; a :class:`CompileError` names a split the
+    walk cannot honour."""
+    extents = dict(kernel.blocked.loops)
+    for edge in ("head", "tail"):
+        split = getattr(schedule, edge)
+        if split is None:
+            continue
+        if split.loop not in extents or split.loop in kernel.blocked.reduction:
+            loops = [n for n in extents if n not in kernel.blocked.reduction]
+            raise CompileError(
+                f"{edge} split {split.loop}:{split.first}: {split.loop!r} is not a parallel "
+                f"loop ({', '.join(loops)})"
+            )
+        tile = schedule.tile[split.loop]
+        trips = -(-extents[split.loop] // tile)
+        size = tile if edge == "head" else extents[split.loop] - (trips - 1) * tile
+        if not 1 <= split.first < size:
+            raise CompileError(
+                f"{edge} split {split.loop}:{split.first}: the {edge} step has {size} "
+                f"iterations of {split.loop}, the first part must be 1 to {size - 1}"
+            )
+    try:
+        cycles = measure(kernel, schedule, strict=True)
+    except (TilingError, DmaError) as err:
+        raise CompileError(f"the forced splits cannot be honoured: {err}") from None
+    assert cycles is not None
+    return cycles
+
+
+#: Walks of more tile steps than this are not searched for edge splits (each candidate is
+#: compiled and timed).
+MEASURED_STEPS = 1000
+
+
+def measure(kernel: Kernel, schedule: Schedule, strict: bool = False) -> int | None:
+    """Cycles of ``kernel`` under ``schedule`` as compiled: the tile walk lowered to
+    instructions with their dependency tokens and timed; None if the walk cannot be built
+    (``strict``: its error)."""
+    try:
+        steps = walk_tiles(kernel.blocked, schedule, kernel.epilogue, kernel.config)
+        program = emit_instructions(steps, kernel.config)
+    except (TilingError, DmaError, KernelError):
+        if strict:
+            raise
+        return None
+    insns = [insn for insn, _ in program.insns]
+    uops = np.array([(u.dst_idx, u.src_idx, u.wgt_idx) for u in program.uops], dtype=np.int64)
+
+    def uops_of(index: int, load: Load) -> np.ndarray:
+        return uops.reshape(-1, 3)[load.dram_base : load.dram_base + load.x_size * load.y_size]
+
+    done = insert_deps(insns, kernel.config, uops_of)
+    return time_program(kernel.config, done).cycles
+
+
+def split_edges(kernel: Kernel, schedule: Schedule, edges: list[str]) -> Schedule:
+    """``schedule`` with the splits of ``edges`` (head, tail; see
+    :class:`~vtac.passes.tiling.Split`) that measure fastest, tried one after the other along
+    each parallel loop of the first (last) step, each at a few sizes. A tail split replaces the
+    epilogue-only split of the last tile (``split_tail``). Walks of more than
+    ``MEASURED_STEPS`` tile steps are left as they are: every candidate is compiled and
+    timed."""
+    extents = dict(kernel.blocked.loops)
+    trips = {n: -(-extents[n] // size) for n, size in schedule.tiles}
+    if math.prod(trips.values()) > MEASURED_STEPS:
+        return schedule
+    base = measure(kernel, schedule)
+    if base is None:
+        return schedule
+    best = (base, schedule)
+    parallel = [n for n in schedule.order if n not in kernel.blocked.reduction]
+    first_sizes = {n: min(size, extents[n]) for n, size in schedule.tiles}
+    last_sizes = {n: extents[n] - (trips[n] - 1) * size for n, size in schedule.tiles}
+    for edge, sizes in (("head", first_sizes), ("tail", last_sizes)):
+        if edge not in edges:
+            continue
+        start = best[1]
+        for loop in (n for n in parallel if sizes.get(n, 0) >= 2):
+            size = sizes[loop]
+            for first in sorted({max(1, size // 4), max(1, size // 3), size // 2, 3 * size // 4}):
+                changes: dict[str, object] = {edge: Split(loop, first)}
+                if edge == "tail":
+                    changes["split_tail"] = False
+                candidate = dataclasses.replace(start, **changes)  # type: ignore[arg-type]
+                cycles = measure(kernel, candidate)
+                if cycles is not None and cycles < best[0]:
+                    best = (cycles, candidate)
+    return dataclasses.replace(best[1], cycles=best[0])
 
 
 def _tensor(kernel: Kernel, role: str, names: dict[str, str]) -> DramTensor:
@@ -213,21 +360,41 @@ class Tile(ModulePass):
     vthreads: int = 0
     order: str = ""
     acc_threads: int = 0
-    tail: str = "auto"
+    epilogue: str = "auto"
     refine_layouts: bool = True
+    head: str = ""
+    tail: str = ""
+
+    @staticmethod
+    def of(options: TileOptions) -> Tile:
+        """The pass honouring ``options``."""
+        return Tile(
+            tiles=",".join(f"{loop}={size}" for loop, size in options.tiles.items()),
+            vthreads=options.vthreads,
+            order=",".join(options.order),
+            acc_threads=options.acc_threads,
+            epilogue=options.epilogue,
+            refine_layouts=options.refine_layouts,
+            head=options.head,
+            tail=options.tail,
+        )
+
+    def options(self) -> TileOptions:
+        """The options this pass was given, parsed."""
+        return TileOptions(
+            parse_tiles(self.tiles),
+            self.vthreads,
+            tuple(n.strip() for n in self.order.split(",") if n.strip()),
+            self.acc_threads,
+            self.epilogue,
+            self.refine_layouts,
+            self.head,
+            self.tail,
+        )
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        forced = parse_tiles(self.tiles)
-        order = tuple(n.strip() for n in self.order.split(",") if n.strip())
+        options = self.options()
         for function in kernels(op):
             kernel = analyse(function)
-            schedule, laid_out = plan(
-                kernel,
-                forced,
-                self.vthreads,
-                order,
-                self.acc_threads,
-                self.tail,
-                self.refine_layouts,
-            )
+            schedule, laid_out = plan(kernel, options)
             replace_function(function, tile_kernel(laid_out, schedule))

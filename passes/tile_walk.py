@@ -21,13 +21,17 @@ from dataclasses import dataclass, field
 
 from vtac.passes.blocking import BlockedOp, BlockedOperand
 from vtac.passes.dma import Transfer, plan_box
-from vtac.passes.tiling import Schedule, TileWindow, epilogue_parts
+from vtac.passes.tiling import (
+    Schedule,
+    TileWindow,
+    TilingError,
+    epilogue_parts,
+    slab_rows,
+    split_axis,
+)
 from vtac.passes.uop_kernels import AffineLoop
 from vtac.runtime.config import VTAConfig
 from vtac.runtime.isa import AluOp, Load, MemType, Store
-
-#: The DRAM tensors of a kernel, by role: input, weights, bias, output.
-ROLES = ("inp", "wgt", "bias", "out")
 
 
 @dataclass(frozen=True)
@@ -145,9 +149,8 @@ def walk_tiles(
     }
     resident: dict[tuple[str, int], tuple] = {}
     out_tiles = -1
-    step = -1
-    for index in itertools.product(*(range(trips[n]) for n in order)):
-        step += 1
+    total = math.prod(trips.values())
+    for step, index in enumerate(itertools.product(*(range(trips[n]) for n in order))):
         origin = {n: i * tile[n] for n, i in zip(order, index, strict=True)}
         size = {n: min(tile[n], extents[n] - origin[n]) for n in order}
         first = all(origin[n] == 0 for n in reduction)
@@ -155,14 +158,15 @@ def walk_tiles(
         if first:
             out_tiles += 1
         io_half, acc_half = step % threads, out_tiles % schedule.acc_halves
-        inp_base, wgt_base = io_half * halves["inp"], io_half * halves["wgt"]
+        bases = {"inp": io_half * halves["inp"], "wgt": io_half * halves["wgt"]}
         acc_base = acc_half * halves["acc"]
         bias_base = acc_base + out_tile_max
         out_lo, out_box = _box(op.out, origin, size)
-        out_entries = math.prod(out_box)
         if first:
             em.compute(
-                Compute("gemm", (AffineLoop(out_entries, 1, 0, 0),), (acc_base, 0, 0), reset=True)
+                Compute(
+                    "gemm", (AffineLoop(math.prod(out_box), 1, 0, 0),), (acc_base, 0, 0), reset=True
+                )
             )
             if op.bias is not None:
                 key = ("bias", acc_half)
@@ -171,63 +175,148 @@ def walk_tiles(
                     for t in plan_box(op.bias.spec.outer_shape, lo, box):
                         em.transfer("bias", MemType.ACC, t, 0, bias_base)
                     resident[key] = (lo, box)
-        boxes = {}
-        for name, operand, kind, base in (
-            ("inp", op.inp, MemType.INP, inp_base),
-            ("wgt", op.wgt, MemType.WGT, wgt_base),
-        ):
-            lo, box = _box(operand, origin, size)
-            boxes[name] = box
-            if resident.get((name, io_half)) != (lo, box):
-                for t in plan_box(shapes[name], lo, box):
-                    em.transfer(name, kind, t, 0, base)
-                resident[(name, io_half)] = (lo, box)
-        loops = [
-            AffineLoop(
-                size[n],
-                _coefficients(op.out, out_box, n),
-                _coefficients(op.inp, boxes["inp"], n),
-                _coefficients(op.wgt, boxes["wgt"], n),
-            )
-            for n, _ in op.loops
-        ]
-        em.compute(Compute("gemm", tuple(loops), (acc_base, inp_base, wgt_base)))
-        if last:
-            # The walk's last tile runs its epilogue in parts (see epilogue_parts).
-            final = step == math.prod(trips.values()) - 1 and schedule.split_tail
-            plane = math.prod(shapes["out"])
-            bias_box = _box(op.bias, origin, size)[1] if op.bias is not None else ()
-            for part_lo, part_box in epilogue_parts((out_lo, out_box), final):
-                shift = {
-                    c: a - b
-                    for c, a, b in zip(op.out.coords, part_lo, out_lo, strict=True)
-                    if a != b
-                }
-                part_acc = acc_base + sum(
-                    d * _coefficients(op.out, out_box, c) for c, d in shift.items()
+        final = step == total - 1
+        split = schedule.tail if final else schedule.head if step == 0 else None
+        parts = split.parts(size[split.loop]) if split else [(0, 0)]
+        boxes = {name: _box(operand, origin, size) for name, operand in _loaded_operands(op)}
+        pending: dict[str, int] = {}  # operands loaded part by part: coordinate split
+        for name, operand in _loaded_operands(op):
+            if resident.get((name, io_half)) == boxes[name]:
+                continue
+            resident[(name, io_half)] = boxes[name]
+            axis = split_axis(operand.coords, boxes[name][1], split.loop) if split else -1
+            if axis is None:
+                raise TilingError(f"{split}: {name} cannot be loaded part by part")
+            if axis >= 0:
+                pending[name] = axis
+            else:
+                _load(em, name, operand, boxes[name], shapes[name], bases[name])
+        loaded = dict.fromkeys(pending, 0)
+        for start, extent in parts:
+            part = dict(size)
+            if split:
+                part[split.loop] = extent
+            for name, axis in pending.items():
+                operand = getattr(op, name)
+                lo, box = boxes[name]
+                _, end = slab_rows(operand.coords[axis], start, extent, size)
+                rows = (loaded[name], end)
+                slab_lo = lo[:axis] + (lo[axis] + rows[0],) + lo[axis + 1 :]
+                slab = box[:axis] + (rows[1] - rows[0],) + box[axis + 1 :]
+                offset = rows[0] * math.prod(box[axis + 1 :])
+                _load(em, name, operand, (slab_lo, slab), shapes[name], bases[name] + offset)
+                loaded[name] = end
+            shift = {split.loop: start} if split else {}
+            loops = [
+                AffineLoop(
+                    part[n],
+                    _coefficients(op.out, out_box, n),
+                    _coefficients(op.inp, boxes["inp"][1], n),
+                    _coefficients(op.wgt, boxes["wgt"][1], n),
                 )
-                part_bias = bias_base
-                if op.bias is not None:
-                    part_bias += sum(
-                        d * _coefficients(op.bias, bias_box, c) for c, d in shift.items()
-                    )
-                _epilogue(em, op, epilogue, origin, size, part_box, part_acc, part_bias, config)
-                for p in range(epilogue.planes):
-                    if p:
-                        _alu_over(em, AluOp.SHR, 8, math.prod(part_box), part_acc, config)
-                    for t in plan_box(shapes["out"], part_lo, part_box):
-                        em.transfer("out", MemType.OUT, t, p * plane, part_acc)
+                for n, _ in op.loops
+            ]
+            em.compute(
+                Compute(
+                    "gemm",
+                    tuple(loops),
+                    (
+                        acc_base + _offset(op.out, out_box, shift),
+                        bases["inp"] + _offset(op.inp, boxes["inp"][1], shift),
+                        bases["wgt"] + _offset(op.wgt, boxes["wgt"][1], shift),
+                    ),
+                )
+            )
+            if last and final and split:
+                axis = split_axis(op.out.coords, out_box, split.loop)
+                if axis is None or axis < 0:
+                    raise TilingError(f"{split}: the output tile cannot finish part by part")
+                part_lo = out_lo[:axis] + (out_lo[axis] + start,) + out_lo[axis + 1 :]
+                part_box = out_box[:axis] + (extent,) + out_box[axis + 1 :]
+                _finish(
+                    em,
+                    op,
+                    epilogue,
+                    origin,
+                    size,
+                    (out_lo, out_box),
+                    (part_lo, part_box),
+                    acc_base,
+                    bias_base,
+                    shapes["out"],
+                )
+        if last and not (final and split):
+            # The walk's last tile may run its epilogue in parts (see epilogue_parts).
+            for part_lo, part_box in epilogue_parts(
+                (out_lo, out_box), final and schedule.split_tail
+            ):
+                _finish(
+                    em,
+                    op,
+                    epilogue,
+                    origin,
+                    size,
+                    (out_lo, out_box),
+                    (part_lo, part_box),
+                    acc_base,
+                    bias_base,
+                    shapes["out"],
+                )
     return em.steps
 
 
-def _alu_over(
+def _loaded_operands(op: BlockedOp) -> tuple[tuple[str, BlockedOperand], ...]:
+    return (("inp", op.inp), ("wgt", op.wgt))
+
+
+def _load(
     em: _Walk,
-    op: AluOp,
-    imm: int,
-    entries: int,
+    name: str,
+    operand: BlockedOperand,
+    box: tuple[tuple[int, ...], tuple[int, ...]],
+    shape: tuple[int, ...],
     base: int,
-    config: VTAConfig,
 ) -> None:
+    kind = MemType.INP if name == "inp" else MemType.WGT
+    for t in plan_box(shape, *box):
+        em.transfer(name, kind, t, 0, base)
+
+
+def _offset(op: BlockedOperand, box: tuple[int, ...], shift: dict[str, int]) -> int:
+    """Entries the loops' origin moves by ``shift`` within ``op``'s row-major box."""
+    return sum(d * _coefficients(op, box, loop) for loop, d in shift.items())
+
+
+def _finish(
+    em: _Walk,
+    op: BlockedOp,
+    epilogue: Epilogue,
+    origin: dict[str, int],
+    size: dict[str, int],
+    out: tuple[tuple[int, ...], tuple[int, ...]],
+    part: tuple[tuple[int, ...], tuple[int, ...]],
+    acc_base: int,
+    bias_base: int,
+    out_shape: tuple[int, ...],
+) -> None:
+    """The epilogue and STOREs of ``part``, a slab of the output tile's box ``out``."""
+    (out_lo, out_box), (part_lo, part_box) = out, part
+    shift = {c: a - b for c, a, b in zip(op.out.coords, part_lo, out_lo, strict=True) if a != b}
+    part_acc = acc_base + sum(d * _coefficients(op.out, out_box, c) for c, d in shift.items())
+    part_bias = bias_base
+    if op.bias is not None:
+        bias_box = _box(op.bias, origin, size)[1]
+        part_bias += sum(d * _coefficients(op.bias, bias_box, c) for c, d in shift.items())
+    _epilogue(em, op, epilogue, origin, size, part_box, part_acc, part_bias)
+    plane = math.prod(out_shape)
+    for p in range(epilogue.planes):
+        if p:
+            _alu_over(em, AluOp.SHR, 8, math.prod(part_box), part_acc)
+        for t in plan_box(out_shape, part_lo, part_box):
+            em.transfer("out", MemType.OUT, t, p * plane, part_acc)
+
+
+def _alu_over(em: _Walk, op: AluOp, imm: int, entries: int, base: int) -> None:
     em.compute(Compute("alu", (AffineLoop(entries, 1, 1, 0),), (base, base, 0), alu_op=op, imm=imm))
 
 
@@ -240,12 +329,11 @@ def _epilogue(
     out_box: tuple[int, ...],
     acc_base: int,
     bias_base: int,
-    config: VTAConfig,
 ) -> None:
     entries = math.prod(out_box)
     for name, imm in epilogue.steps:
         if name != "ADD":
-            _alu_over(em, AluOp[name], int(imm or 0), entries, acc_base, config)
+            _alu_over(em, AluOp[name], int(imm or 0), entries, acc_base)
             continue
         assert op.bias is not None
         _, bias_box = _box(op.bias, origin, size)

@@ -145,6 +145,53 @@ def coordinate_order(
 
 
 @dataclass(frozen=True)
+class Split:
+    """A step of the walk run in two parts along one of its parallel loops: the first
+    ``first`` iterations of ``loop``, then the rest. Each part's GEMM starts once the data it
+    reads is on chip (a head split shortens the wait for the first tile's loads), and on the
+    walk's last step each part's epilogue and STORE follow its GEMM (a tail split leaves
+    less work after the last load)."""
+
+    loop: str
+    first: int
+
+    def parts(self, size: int) -> list[tuple[int, int]]:
+        """(start, extent) of the two parts of a loop ``size`` iterations long."""
+        return [(0, self.first), (self.first, size - self.first)]
+
+
+def split_axis(coords: Sequence[str | TileWindow], box: Sequence[int], loop: str) -> int | None:
+    """The coordinate of a row-major box along which iterations of ``loop`` are contiguous
+    slabs: the only coordinate ``loop`` indexes (as a loop, or a window's outer loop), with no
+    coordinate before it spanning more than one entry. -1 when no coordinate involves
+    ``loop``; None when the box cannot be split along it."""
+    hits = [
+        i
+        for i, c in enumerate(coords)
+        if c == loop or (isinstance(c, TileWindow) and loop in (c.outer, c.inner))
+    ]
+    if not hits:
+        return -1
+    if len(hits) > 1:
+        return None
+    i = hits[0]
+    coord = coords[i]
+    if isinstance(coord, TileWindow) and coord.inner == loop:
+        return None
+    return None if any(extent > 1 for extent in box[:i]) else i
+
+
+def slab_rows(
+    coord: str | TileWindow, start: int, extent: int, size: Mapping[str, int]
+) -> tuple[int, int]:
+    """The range, relative to the tile's box, of the coordinate that iterations
+    [start, start + extent) of a loop read (a window's rows include its halo)."""
+    if isinstance(coord, TileWindow):
+        return start * coord.stride, (start + extent - 1) * coord.stride + size[coord.inner]
+    return start, start + extent
+
+
+@dataclass(frozen=True)
 class Schedule:
     """Chosen tile sizes, tile-loop order (outermost first) and virtual threads, with the
     cost model's estimate."""
@@ -161,6 +208,9 @@ class Schedule:
     split_tail: bool = True
     #: whether the tensors' DRAM layouts are refined for the tiles (TileProblem.reordered)
     refined_layouts: bool = False
+    #: the walk's first step in two parts (see Split), and its last one
+    head: Split | None = None
+    tail: Split | None = None
 
     @property
     def tile(self) -> dict[str, int]:
@@ -174,7 +224,9 @@ class Schedule:
     def __str__(self) -> str:
         sizes = ", ".join(f"{name}={size}" for name, size in self.tiles)
         extra = f" acc_threads={self.acc_halves}" if self.acc_halves != self.vthreads else ""
-        extra += "" if self.split_tail else " tail=whole"
+        extra += "" if self.split_tail or self.tail else " epilogue=whole"
+        for name, split in (("head", self.head), ("tail", self.tail)):
+            extra += f" {name}={split.loop}:{split.first}" if split else ""
         return (
             f"tiles[{sizes}] order[{', '.join(self.order)}] vthreads={self.vthreads}{extra} "
             f"est_cycles={self.cycles} est_dram_bytes={self.dram_bytes}"

@@ -25,6 +25,7 @@ import numpy as np
 
 import vtac
 from vtac.compiler import compile_module, run_module
+from vtac.passes.schedule import TileOptions
 from vtac.runtime.config import VTAConfig, resolve_config
 from vtac.runtime.timing import time_program
 from vtac.runtime.timing_params import BOARDS, TimingParams
@@ -99,26 +100,30 @@ TVM_ORDER = ("batch", "oh", "block_out", "ow", "block_in", "kh", "kw")
 
 
 def tvm_schedule(row: dict[str, str], kernel: tuple[int, int]) -> dict[str, object]:
-    """Compile options reproducing a TVM tophub schedule (fixed embedding, its tile splits,
-    its loop order and virtual threads)."""
-    threads = int(row["oc_nthread"]) * int(row["h_nthread"])
-    return {
-        "embedding": "fixed",
-        "order": TVM_ORDER,
-        "tiles": {
-            "batch": 1,
-            "block_out": int(row["tile_co_inner"]),
-            "oh": int(row["tile_h_inner"]),
-            "ow": int(row["tile_w_inner"]),
-            "block_in": int(row["tile_ci_inner"]),
-            "kh": kernel[0],
-            "kw": kernel[1],
-        },
-        "vthreads": 2 if threads > 1 else 1,
-        "acc_threads": 2 if threads > 1 else 1,  # TVM splits every buffer between its threads
-        "tail": "whole",  # runs each tile's epilogue in one piece
-        "refine_layouts": False,  # and keeps the NCHW16c / OIHW16o16i layouts
+    """Compile options reproducing a TVM tophub schedule: the fixed embedding, its tile splits,
+    its loop order and virtual threads, every buffer split between the threads, each tile's
+    epilogue whole, TVM's layouts and no split first or last step."""
+    threads = 2 if int(row["oc_nthread"]) * int(row["h_nthread"]) > 1 else 1
+    tiles = {
+        "batch": 1,
+        "block_out": int(row["tile_co_inner"]),
+        "oh": int(row["tile_h_inner"]),
+        "ow": int(row["tile_w_inner"]),
+        "block_in": int(row["tile_ci_inner"]),
+        "kh": kernel[0],
+        "kw": kernel[1],
     }
+    tiling = TileOptions(
+        tiles,
+        threads,
+        TVM_ORDER,
+        acc_threads=threads,
+        epilogue="whole",
+        refine_layouts=False,
+        head="none",
+        tail="none",
+    )
+    return {"embedding": "fixed", "tiling": tiling}
 
 
 def run_suite(

@@ -23,6 +23,7 @@ from vtac.compiler import CompileError
 from vtac.passes.dma import DmaError
 from vtac.passes.embedding import EmbeddingError
 from vtac.passes.isel import IselError
+from vtac.passes.schedule import TileOptions, parse_tiles
 from vtac.passes.tiling import TilingError
 from vtac.passes.uop_kernels import KernelError
 from vtac.runtime.assembly import (
@@ -189,24 +190,18 @@ def cmd_configs(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parse_tiles(spec: str | None) -> dict[str, int] | None:
-    if not spec:
-        return None
-    tiles = {}
-    for item in spec.split(","):
-        name, sep, value = item.partition("=")
-        if not sep or not value.strip().isdigit():
-            raise CliError(f"--tiles expects LOOP=SIZE[,LOOP=SIZE...], got {item!r}")
-        tiles[name.strip()] = int(value)
-    return tiles
-
-
 def _compile_options(args: argparse.Namespace) -> dict[str, object]:
-    return {
-        "embedding": args.embedding,
-        "tiles": _parse_tiles(args.tiles),
-        "vthreads": args.vthreads,
-    }
+    tiling = TileOptions(
+        tiles=parse_tiles(args.tiles or ""),
+        vthreads=args.vthreads or 0,
+        order=tuple(n.strip() for n in (args.order or "").split(",") if n.strip()),
+        acc_threads=args.acc_threads or 0,
+        epilogue=args.epilogue,
+        refine_layouts=not args.keep_layouts,
+        head=args.head or "",
+        tail=args.tail or "",
+    )
+    return {"embedding": args.embedding, "tiling": tiling}
 
 
 def _read_function(args: argparse.Namespace) -> tuple[ModuleOp, FuncOp]:
@@ -381,6 +376,31 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--tiles", metavar="LOOP=N,...", help="force tile sizes of blocked loops")
         p.add_argument("--vthreads", type=int, choices=(1, 2), help="force the virtual threads")
+        p.add_argument("--order", metavar="LOOP,...", help="force the tile-loop order")
+        p.add_argument(
+            "--acc-threads",
+            type=int,
+            choices=(1, 2),
+            help="1: one accumulator tile while two threads ping-pong the loads",
+        )
+        p.add_argument(
+            "--epilogue",
+            choices=("auto", "split", "whole"),
+            default="auto",
+            help="the last tile's epilogue in two parts or one",
+        )
+        p.add_argument(
+            "--keep-layouts",
+            action="store_true",
+            help="keep vtac-layout's DRAM layouts (do not refine them for the tiles)",
+        )
+        for edge in ("head", "tail"):
+            p.add_argument(
+                f"--{edge}",
+                metavar="LOOP:N|none",
+                help=f"split the {'first' if edge == 'head' else 'last'} step after N "
+                "iterations of LOOP (default: searched)",
+            )
     return parser
 
 

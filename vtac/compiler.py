@@ -9,6 +9,7 @@ be one contraction on function arguments followed by an elementwise epilogue cha
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
@@ -27,7 +28,7 @@ from vtac.passes.insert_deps import InsertDeps
 from vtac.passes.isel import InstructionSelection
 from vtac.passes.layout import Layout
 from vtac.passes.lower_to_vta import LowerToVta
-from vtac.passes.schedule import Tile, read_schedule
+from vtac.passes.schedule import Tile, TileOptions, read_schedule
 from vtac.passes.tile_ir import is_tile_kernel
 from vtac.passes.tiling import Schedule
 from vtac.runtime.config import VTAConfig
@@ -58,17 +59,14 @@ def compile_module(
     embedding: str = "auto",
     tiles: dict[str, int] | None = None,
     vthreads: int | None = None,
-    order: tuple[str, ...] = (),
-    acc_threads: int = 0,
-    tail: str = "auto",
-    refine_layouts: bool = True,
+    tiling: TileOptions | None = None,
     name: str | None = None,
 ) -> Compiled:
     """Compile the function ``name`` (or the only one) of ``module`` to a program image.
 
-    ``embedding`` ("auto" or "fixed") is vtac-isel's option; ``tiles``, ``vthreads``, ``order``,
-    ``acc_threads``, ``tail`` and ``refine_layouts`` are vtac-tile's. ``module`` itself is left
-    unchanged."""
+    ``embedding`` ("auto" or "fixed") is vtac-isel's option; ``tiling`` what vtac-tile is told
+    to honour (:class:`~vtac.passes.schedule.TileOptions`), of which ``tiles`` and ``vthreads``
+    are shortcuts. ``module`` itself is left unchanged."""
     start = time.perf_counter()
     function = find_function(module, name)
     kernel_ops(function)  # a CompileError if vtac cannot compile it
@@ -79,15 +77,12 @@ def compile_module(
     ctx = Context()
     InstructionSelection(embedding=embedding).apply(ctx, work)
     Layout().apply(ctx, work)
-    forced = ",".join(f"{loop}={size}" for loop, size in (tiles or {}).items())
-    Tile(
-        tiles=forced,
-        vthreads=vthreads or 0,
-        order=",".join(order),
-        acc_threads=acc_threads,
-        tail=tail,
-        refine_layouts=refine_layouts,
-    ).apply(ctx, work)
+    options = tiling or TileOptions()
+    if tiles:
+        options = dataclasses.replace(options, tiles=tiles)
+    if vthreads:
+        options = dataclasses.replace(options, vthreads=vthreads)
+    Tile.of(options).apply(ctx, work)
     (kernel,) = (op for op in work.body.block.ops if is_tile_kernel(op))
     assert isinstance(kernel, func.FuncOp)
     schedule, loops = read_schedule(kernel)

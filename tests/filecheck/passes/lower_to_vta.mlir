@@ -1,5 +1,5 @@
-// RUN: vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="n=4,block_out=1,block_in=4" vthreads=2 acc_threads=2 refine_layouts=false},vtac-lower-to-vta' | filecheck %s
-// RUN: vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="n=4,block_out=1,block_in=4" vthreads=2 acc_threads=2 refine_layouts=false},vtac-lower-to-vta' | filecheck %s --check-prefix=NODEPS
+// RUN: vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="n=4,block_out=1,block_in=4" vthreads=2 acc_threads=2 refine_layouts=false head=none tail=none},vtac-lower-to-vta' | filecheck %s
+// RUN: vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="n=4,block_out=1,block_in=4" vthreads=2 acc_threads=2 refine_layouts=false head=none tail=none},vtac-lower-to-vta' | filecheck %s --check-prefix=NODEPS
 
 // A dense layer with its epilogue, tiled by output-channel block on two virtual threads: the
 // second thread's tile lives in the upper half of every buffer (inp and acc from entry 1024,

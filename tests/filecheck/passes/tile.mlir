@@ -1,13 +1,16 @@
-// RUN: vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="n=4,block_out=1,block_in=4" vthreads=2 acc_threads=2 refine_layouts=false}' | filecheck %s
+// RUN: vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="n=4,block_out=1,block_in=4" vthreads=2 acc_threads=2 refine_layouts=false head=none tail=none}' | filecheck %s
 // RUN: vtac-opt %s -p vtac-isel,vtac-layout,vtac-tile | filecheck %s --check-prefix=AUTO
 // RUN: vtac-opt %s -p vtac-isel,vtac-layout,vtac-tile | vtac-opt | filecheck %s --check-prefix=AUTO
 // RUN: not vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="block_in=65"}' 2>&1 | filecheck %s --check-prefix=RANGE
 // RUN: not vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="q=1"}' 2>&1 | filecheck %s --check-prefix=UNKNOWN
 // RUN: not vtac-opt %s -p vtac-tile 2>&1 | filecheck %s --check-prefix=ORDER
 // RUN: vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="n=4,block_out=1,block_in=4" vthreads=2 acc_threads=2}' | filecheck %s --check-prefix=REFINED
-// RUN: vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="n=4,block_out=1,block_in=2" vthreads=2 acc_threads=1 tail=whole order="n,block_out,block_in"}' | filecheck %s --check-prefix=ONEACC
+// RUN: vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="n=4,block_out=1,block_in=2" vthreads=2 acc_threads=1 epilogue=whole order="n,block_out,block_in"}' | filecheck %s --check-prefix=ONEACC
 // RUN: not vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{order="block_in,n,block_out"}' 2>&1 | filecheck %s --check-prefix=LOOPS
-// RUN: not vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tail=maybe}' 2>&1 | filecheck %s --check-prefix=TAIL
+// RUN: not vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{epilogue=maybe}' 2>&1 | filecheck %s --check-prefix=TAIL
+// RUN: vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="n=4,block_out=1,block_in=2" vthreads=2 acc_threads=2 refine_layouts=false head="n:1" tail="n:3"}' | filecheck %s --check-prefix=SPLITS
+// RUN: not vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="n=4,block_out=1,block_in=2" head="block_in:1"}' 2>&1 | filecheck %s --check-prefix=SPLITLOOP
+// RUN: not vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="n=4,block_out=1,block_in=2" head="n:4"}' 2>&1 | filecheck %s --check-prefix=SPLITSIZE
 
 // vtac-tile replaces the kernel by its tile program: a function over the packed DRAM tensors
 // (the result passed last), whose vtac.buffer attributes tell the host their logical shapes
@@ -73,8 +76,25 @@ func.func @dense(%x: tensor<4x64xi8>, %w: tensor<32x64xi8>, %bias: tensor<32xi32
 // REFINED:     tile.dma_store %acc[0] -> %result[{{%.*}}] {y_size = 1, x_size = 4, x_stride = 4}
 // REFINED:     tile.dma_store %acc[1024] -> %result[{{%.*}}] {y_size = 1, x_size = 4, x_stride = 4}
 
+// The first step in two parts along n: the first row of x, its GEMM, then the other three
+// rows (the GEMM of the first part need not wait for them). The last step in two parts too:
+// three rows, their epilogue and STORE, then the last row's.
+// SPLITS:      head = "n:1", tail = "n:3"
+// SPLITS:      tile.dma_load %x[{{%.*}}] -> %inp[0] {y_size = 1, x_size = 2, x_stride = 2}
+// SPLITS-NEXT: tile.gemm %acc, %inp, %wgt {extents = array<i64: 1, 1, 2>, dst = array<i64: 0, 1, 1, 0>, src = array<i64: 0, 2, 0, 1>
+// SPLITS:      tile.dma_load %x[{{%.*}}] -> %inp[2] {y_size = 3, x_size = 2, x_stride = 4}
+// SPLITS-NEXT: tile.gemm %acc, %inp, %wgt {extents = array<i64: 3, 1, 2>, dst = array<i64: 1, 1, 1, 0>, src = array<i64: 2, 2, 0, 1>
+// SPLITS:      tile.gemm %acc, %inp, %wgt {extents = array<i64: 3, 1, 2>, dst = array<i64: 1024, 1, 1, 0>
+// SPLITS:      tile.alu %acc {op = "max", extents = array<i64: 3>, dst = array<i64: 1024, 1>, imm = -128}
+// SPLITS-NEXT: tile.dma_store %acc[1024] -> %result[{{%.*}}] {y_size = 3, x_size = 1, x_stride = 2}
+// SPLITS:      tile.gemm %acc, %inp, %wgt {extents = array<i64: 1, 1, 2>, dst = array<i64: 1027, 1, 1, 0>
+// SPLITS:      tile.dma_store %acc[1027] -> %result[{{%.*}}] {y_size = 1, x_size = 1, x_stride = 1}
+// SPLITS-NEXT: func.return
+// SPLITLOOP:   vtac-opt: error: head split block_in:1: 'block_in' is not a parallel loop (n, block_out)
+// SPLITSIZE:   vtac-opt: error: head split n:4: the head step has 4 iterations of n, the first part must be 1 to 3
+
 // LOOPS:      vtac-opt: error: forced order block_in, n, block_out: reduction loops (block_in) must be innermost, n is inside them
-// TAIL:       vtac-opt: error: tail must be one of auto, split, whole, got 'maybe'
+// TAIL:       vtac-opt: error: epilogue must be one of auto, split, whole, got 'maybe'
 // RANGE:      vtac-opt: error: forced tile block_in=65 is outside [1, 4] (the loop's extent)
 // UNKNOWN:    vtac-opt: error: forced tile for unknown loop 'q'; loops: n, block_out, block_in
 // ORDER:      vtac-opt: error: nn.dense has no vtac.embedding: run vtac-isel first
