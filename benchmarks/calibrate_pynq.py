@@ -38,7 +38,7 @@ def tvm_programs(config: VTAConfig) -> dict[str, tuple[list[Instruction], float]
     schedules = {r["layer"]: r for r in csv.DictReader(_data(TVM_SCHEDULES).splitlines())}
     programs = {}
     for row in _rows("resnet18"):
-        name, text, _, _ = _workload(row)
+        name, text = _workload(row)
         if name in schedules:
             kernel = (int(row["kernel_h"]), int(row["kernel_w"]))
             options = tvm_schedule(schedules[name], kernel)

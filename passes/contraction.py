@@ -25,6 +25,7 @@ from vtac.passes.embedding import Embedding, IterationSpace, Operand
 from vtac.passes.isel import ALU_ATTR, EMBEDDING_ATTR, iteration_space
 from vtac.passes.tile_walk import Epilogue
 from vtac.runtime.config import VTAConfig
+from vtac.runtime.image import Workload
 
 CONTRACTIONS = nn.CONTRACTIONS
 EPILOGUES = (nn.ShrOp, nn.AddOp, nn.ClipOp, nn.ReluOp, nn.CastOp)
@@ -181,6 +182,17 @@ def analyse(function: func.FuncOp) -> Kernel:
     blocked = block(space, chosen, config, bias)
     epilogue = Epilogue(tuple(steps), planes)
     return Kernel(function, contraction, chain, space, chosen, epilogue, blocked, arguments, config)
+
+
+def workload_of(function: func.FuncOp) -> Workload:
+    """The useful MACs and the minimum DRAM bytes of a kernel function (see
+    :class:`~vtac.runtime.image.Workload`)."""
+    contraction, chain = kernel_ops(function)
+    space = iteration_space(contraction)
+    result = function.function_type.outputs.data[0]
+    out_bytes = 4 if result.element_type == nn.I32 else 1  # type: ignore[attr-defined]
+    bias = sum(4 * op.rhs.type.get_shape()[0] for op in chain if isinstance(op, nn.AddOp))
+    return Workload(space.macs, space.min_dram_bytes(out_bytes, bias))
 
 
 def kernels(module: ModuleOp) -> list[func.FuncOp]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
 from ortools.sat.python import cp_model
 
 from vtac.runtime.config import VTAConfig
@@ -46,6 +47,13 @@ class Window:
     def span(self, extents: Mapping[str, int]) -> int:
         """Rows the window covers, padding included: ``(outer - 1) * stride + inner``."""
         return (extents[self.outer] - 1) * self.stride + extents[self.inner]
+
+    def rows_read(self, extents: Mapping[str, int]) -> int:
+        """Rows of the tensor the window reads at all (a 1x1 window of stride 2 reads every
+        other row; padding is not read)."""
+        starts = np.arange(extents[self.outer]) * self.stride + self.offset
+        rows = (starts[:, None] + np.arange(extents[self.inner])[None, :]).reshape(-1)
+        return int(np.unique(rows[(rows >= 0) & (rows < self.size)]).size)
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,24 @@ class IterationSpace:
         for _, extent in self.loops:
             total *= extent
         return total
+
+    def elements_read(self, operand: Operand) -> int:
+        """Elements of ``operand`` the op reads at least once."""
+        extents = self.extents
+        total = 1
+        for dim in operand.dims:
+            total *= dim.rows_read(extents) if isinstance(dim, Window) else extents[dim]
+        return total
+
+    def min_dram_bytes(self, out_bytes: int, bias_bytes: int = 0) -> int:
+        """The fewest DRAM bytes any program of the op moves: every input and weight element it
+        reads and every output element, once (``out_bytes`` each), and the bias."""
+        inputs = self.elements_read(self.lhs) * self.lhs.elem_bytes
+        inputs += self.elements_read(self.rhs) * self.rhs.elem_bytes
+        outputs = 1
+        for dim in self.out.dims:
+            outputs *= self.extents[dim] if isinstance(dim, str) else dim.size
+        return inputs + outputs * out_bytes + bias_bytes
 
 
 @dataclass(frozen=True)

@@ -76,15 +76,30 @@ class Buffer:
         }
 
 
+@dataclass(frozen=True)
+class Workload:
+    """What the program computes, for judging its speed: the operator's own multiply-adds and
+    the fewest DRAM bytes any program of it must move (every element it reads, every weight,
+    bias and output byte, once)."""
+
+    macs: int
+    min_dram_bytes: int
+
+    def to_json(self) -> dict[str, int]:
+        return {"macs": self.macs, "min_dram_bytes": self.min_dram_bytes}
+
+
 @dataclass
 class ProgramImage:
-    """A program, its DRAM arena and its buffer table (see the module doc)."""
+    """A program, its DRAM arena and its buffer table (see the module doc); ``workload`` is
+    known for compiled programs."""
 
     config: VTAConfig
     insns: list[Instruction]
     dram: np.ndarray
     buffers: list[Buffer] = field(default_factory=list)
     base: int = 0
+    workload: Workload | None = None
 
     # -------------------------------------------------------------- buffers
 
@@ -145,7 +160,9 @@ class ProgramImage:
             if isinstance(insn, Load | Store) and insn.x_size and insn.memory_type in sizes:
                 insn = replace(insn, dram_base=insn.dram_base + delta // sizes[insn.memory_type])
             insns.append(insn)  # unknown memory types stay: the simulator reports them
-        return ProgramImage(self.config, insns, self.dram.copy(), list(self.buffers), new_base)
+        return ProgramImage(
+            self.config, insns, self.dram.copy(), list(self.buffers), new_base, self.workload
+        )
 
     def element_sizes(self) -> dict[MemType, int]:
         """Element bytes of every memory type the program's transfers (x_size > 0) use."""
@@ -172,6 +189,8 @@ class ProgramImage:
             "dram_bytes": int(self.dram.size),
             "buffers": [b.to_json() for b in self.buffers],
         }
+        if self.workload is not None:
+            meta["workload"] = self.workload.to_json()
         (path / "program.json").write_text(json.dumps(meta, indent=2) + "\n")
         (path / "insn.bin").write_bytes(encode_program(self.insns, self.config))
         (path / "dram.bin").write_bytes(self.dram.tobytes())
@@ -228,7 +247,7 @@ class ProgramImage:
                 f"{meta['dram_bytes']}"
             )
         buffers = [_buffer_from_json(entry, where, i) for i, entry in enumerate(meta["buffers"])]
-        image = cls(config, insns, dram, buffers, meta["base"])
+        image = cls(config, insns, dram, buffers, meta["base"], _workload(meta, where))
         try:
             image.validate()
         except ImageError as err:
@@ -307,6 +326,17 @@ _BUFFER_FIELDS = {
     "layout": dict,
     "planes": int,
 }
+
+
+def _workload(meta: dict[str, Any], where: str) -> Workload | None:
+    entry = meta.get("workload")
+    if entry is None:
+        return None
+    if not isinstance(entry, dict) or sorted(entry) != ["macs", "min_dram_bytes"]:
+        raise ImageError(f'{where}: \'workload\' must be {{"macs": N, "min_dram_bytes": N}}')
+    if not all(_is(entry[k], int) and entry[k] >= 0 for k in entry):
+        raise ImageError(f"{where}: 'workload' values must be non-negative integers")
+    return Workload(entry["macs"], entry["min_dram_bytes"])
 
 
 def _buffer_from_json(entry: Any, where: str, index: int) -> Buffer:

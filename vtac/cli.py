@@ -7,6 +7,7 @@ cause print ``vtac: error: ...`` and exit with status 1, never a traceback.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from collections.abc import Callable
@@ -163,6 +164,23 @@ def cmd_sim(args: argparse.Namespace) -> int:
                     f"  {module}: busy {t.busy}, stalled {t.stall}, {t.instructions} instructions"
                 )
             print(f"gemm micro-ops: {report.gemm_uops}")
+            for kind, nbytes in sorted(report.dram_bytes.items()):
+                print(f"  dram {kind}: {nbytes} bytes")
+            if image.workload is not None:
+                work, board = image.workload, BOARDS[args.board]
+                peak = image.config.macs_per_gemm_uop
+                roof = max(
+                    -(-work.macs // peak),
+                    math.ceil(work.min_dram_bytes / board.stream_bytes_per_cycle),
+                )
+                print(
+                    f"gemm utilization: {report.utilization(work.macs, image.config):.3f} "
+                    f"({work.macs} useful MACs)"
+                )
+                print(
+                    f"roofline: {roof} cycles (efficiency {roof / max(report.cycles, 1):.3f}; "
+                    f"{work.min_dram_bytes} bytes at least)"
+                )
         if args.trace:
             write_trace(report, image.insns, args.trace)
     status = 0

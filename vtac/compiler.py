@@ -22,7 +22,7 @@ from vtac.backends.reference import find_function, run_function
 from vtac.backends.vta import build_image
 from vtac.dialects import nn
 from vtac.dialects.vta import CONFIG_ATTR, config_attr
-from vtac.passes.contraction import CompileError, kernel_ops, read_embedding
+from vtac.passes.contraction import CompileError, kernel_ops, read_embedding, workload_of
 from vtac.passes.embedding import Embedding
 from vtac.passes.insert_deps import InsertDeps
 from vtac.passes.isel import InstructionSelection
@@ -90,6 +90,7 @@ def compile_module(
     LowerToVta().apply(ctx, work)
     InsertDeps().apply(ctx, work)
     image = build_image(work)
+    image.workload = workload_of(function)
     inputs = [b.name for b in image.buffers if b.role == "input"]
     output = next(b.name for b in image.buffers if b.role == "output")
     seconds = time.perf_counter() - start
