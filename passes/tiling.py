@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from vtac.passes.dma import DmaError, plan_box
+from vtac.passes.dma import MAX_STRIDE, DmaError, plan_box
 from vtac.runtime.config import LOOP_ITER_BITS, VTAConfig
 from vtac.runtime.timing_params import TimingParams
 
@@ -383,9 +383,11 @@ def plan_tiles(
             key_of_layout = tuple(op.loops for op in (laid_out.inp, laid_out.wgt, laid_out.out))
             moves = transfers.setdefault(key_of_layout, _Transfers(laid_out, timing))
             variant = replace(candidate, split_tail=tail, refined_layouts=refine)
-            cycles = replay(laid_out, config, timing, variant, moves)
-            if cycles is None:
-                failures.append(f"the DMA cannot move a tile of {candidate}")
+            try:
+                cycles = replay(laid_out, config, timing, variant, moves)
+            except DmaError as err:
+                sizes = ", ".join(f"{n}={size}" for n, size in candidate.tiles)
+                failures.append(f"the DMA cannot move {err} (tiles {sizes})")
                 break
             key = (cycles, candidate.dram_bytes)
             if best is None or key < best[0]:
@@ -456,13 +458,16 @@ def _best_for(
     ok = np.ones(len(grid), dtype=bool)
 
     def limit(mask: np.ndarray, message: str) -> None:
+        """Drop the candidates ``mask`` rules out; record why, the limit that drops the last
+        ones first (it is what stops every tiling)."""
         nonlocal ok
         if not mask.all() and ok.any():
             first = int(np.argmin(mask | ~ok)) if (ok & ~mask).any() else -1
             if first >= 0 and not mask[first]:
                 sizes = ", ".join(f"{n}={int(tiles[n][first])}" for n in names)
                 extra = f", acc_threads={acc_threads}" if acc_threads != threads else ""
-                failures.append(f"{message} (tiles {sizes}, vthreads={threads}{extra})")
+                why = f"{message} (tiles {sizes}, vthreads={threads}{extra})"
+                failures.insert(0 if not (ok & mask).any() else len(failures), why)
         ok &= mask
 
     inp_fp = _footprint(problem.inp, tiles)
@@ -493,6 +498,10 @@ def _best_for(
         limit(tiles[name] <= MAX_ITER, f"tile of {name} exceeds {MAX_ITER} loop iterations")
     for op in (problem.inp, problem.wgt, problem.out):
         limit(_row_elems(op, tiles) < 1 << 16, f"a {op.name} transfer row exceeds 65535 entries")
+        stride = op.dram_shape(extents)[-1] if op.loops or op.windows else 1
+        if stride > MAX_STRIDE:  # rows of a DRAM row this long are too far apart for a 2D DMA
+            rows = _footprint(op, tiles) > _row_elems(op, tiles)
+            limit(~rows, f"a {op.name} tile's row stride {stride} exceeds {MAX_STRIDE}")
     if threads > 1:
         paired = [trips[n] for n in names if acc_threads == 1 or n not in problem.reduction]
         has_pair = np.zeros(len(grid), dtype=bool)
@@ -578,14 +587,14 @@ class _Transfers:
             op.name: op.dram_shape(problem.extents)
             for op in (problem.inp, problem.wgt, problem.out, *problem.acc_extras)
         }
-        self.cache: dict[tuple[object, ...], int | None] = {}
+        self.cache: dict[tuple[object, ...], int | DmaError] = {}
 
     def cycles(
         self, op: TileOperand, elem_bytes: int, box: tuple[tuple[int, ...], tuple[int, ...]]
-    ) -> int | None:
-        """Cycles of the transfers of ``box`` (origin, size), None if the DMA cannot move it.
-        They depend on the origin only through the zero border of the two innermost
-        dimensions, so boxes of one size and border share a cache entry."""
+    ) -> int:
+        """Cycles of the transfers of ``box`` (origin, size); a :class:`DmaError` if the DMA
+        cannot move it. They depend on the origin only through the zero border of the two
+        innermost dimensions, so boxes of one size and border share a cache entry."""
         shape = self.shapes[op.name]
         lo, size = box
         border = tuple(
@@ -596,20 +605,19 @@ class _Transfers:
         if key not in self.cache:
             try:
                 transfers = plan_box(shape, *box)
-            except DmaError:
-                self.cache[key] = None
-                return None
+            except DmaError as err:
+                self.cache[key] = DmaError(f"a {op.name} tile: {err}")
+                raise self.cache[key] from None
             self.cache[key] = sum(
                 self.timing.transfer_cycles(
                     t.y_size, t.x_size * elem_bytes, t.sram_entries - t.x_size * t.y_size
                 )
                 for t in transfers
             )
-        return self.cache[key]
-
-
-class _NoTransfer(Exception):
-    """A tile box the DMA cannot move."""
+        cached = self.cache[key]
+        if isinstance(cached, DmaError):
+            raise cached
+        return cached
 
 
 def replay(
@@ -618,12 +626,12 @@ def replay(
     timing: TimingParams,
     schedule: Schedule,
     transfers: _Transfers | None = None,
-) -> int | None:
+) -> int:
     """Cycles of ``schedule`` replayed tile by tile as lowering walks it: boxes reloaded only
     when their buffer half holds another one, the DMA's own transfers, micro-op kernels loaded
     while they are not on chip, and the three modules overlapping as far as buffer hazards allow
     (a load waits for the compute that last read its half; a reset, for the store that last
-    read its accumulators). None if a box cannot be moved."""
+    read its accumulators). A :class:`DmaError` says which box the DMA cannot move."""
     transfers = transfers or _Transfers(problem, timing)
     extents = problem.extents
     tile, order, threads = schedule.tile, schedule.order, schedule.vthreads
@@ -648,10 +656,7 @@ def replay(
         return boxes[key]
 
     def moved(op: TileOperand, elem_bytes: int, where: tuple) -> int:  # noqa: ANN401
-        cycles = transfers.cycles(op, elem_bytes, where)
-        if cycles is None:
-            raise _NoTransfer
-        return cycles
+        return transfers.cycles(op, elem_bytes, where)
 
     uop_budget = min(config.uop_depth, CHISEL_UOP_DEPTH)
     kernels: dict[tuple[object, ...], tuple[int, int]] = {}  # kernel -> (slot, micro-ops)
@@ -679,56 +684,53 @@ def replay(
     stored = [0] * acc_halves  # end of the last store from each accumulator part
     out_tiles = -1
     total = math.prod(trips)
-    try:
-        for step, index in enumerate(itertools.product(*(range(t) for t in trips))):
-            first = all(index[p] == 0 for p in reduction)
-            last = all(index[p] == trips[p] - 1 for p in reduction)
-            out_tiles += first
-            io_half, acc_half = step % threads, out_tiles % acc_halves
-            out = box(problem.out, index)
-            out_entries = math.prod(out[1])
-            prepare = 0  # compute work that needs no input or weights: reset, bias, micro-ops
-            if first:
-                prepare += out_entries * timing.gemm_cycles_per_uop + timing.gemm_pipeline_fill
-                prepare += kernel(("reset",), 1)
-                for extra in problem.acc_extras:
-                    where = box(extra, index)
-                    if resident.get((extra.name, acc_half)) != where:
-                        prepare += moved(extra, extra.elem_bytes, where)
-                        resident[(extra.name, acc_half)] = where
-            load = 0
-            for op in (problem.inp, problem.wgt):
-                where = box(op, index)
-                if resident.get((op.name, io_half)) != where:
-                    load += moved(op, op.elem_bytes, where)
-                    resident[(op.name, io_half)] = where
-            sizes = sorted(spans[p][i][1] for p, i in enumerate(index))
-            volume = math.prod(sizes)
-            uops = volume // (sizes[-1] * (sizes[-2] if len(sizes) > 1 else 1))
-            prepare += kernel(("gemm", io_half, acc_half, *sizes), uops)
-            compute = volume * timing.gemm_cycles_per_uop + timing.gemm_pipeline_fill
-            if load:
-                load_free = max(load_free, read_end[io_half]) + load
-                ready[io_half] = load_free
-            if first:
-                compute_free = max(compute_free, stored[acc_half])
-            compute_free = max(compute_free + prepare, ready[io_half]) + compute
-            read_end[io_half] = compute_free
-            if last:
-                for part in epilogue_parts(out, step == total - 1 and schedule.split_tail):
-                    # micro-ops: one for the immediate steps, the bias ADD's over the box
-                    at = (acc_half, tuple(a - b for a, b in zip(part[0], out[0], strict=True)))
-                    compute_free += kernel(("alu", *at), 1)
-                    if problem.acc_extras:
-                        sizes = sorted(part[1])
-                        uops = math.prod(sizes[:-2])
-                        compute_free += kernel(("add", *at, part[1], uops), uops)
-                    compute_free += problem.alu_passes * (
-                        math.prod(part[1]) * timing.alu_cycles_per_uop + timing.alu_pipeline_fill
-                    )
-                    store = moved(problem.out, problem.out_store_bytes, part)
-                    store_free = max(store_free, compute_free) + store
-                stored[acc_half] = store_free
-    except _NoTransfer:
-        return None
+    for step, index in enumerate(itertools.product(*(range(t) for t in trips))):
+        first = all(index[p] == 0 for p in reduction)
+        last = all(index[p] == trips[p] - 1 for p in reduction)
+        out_tiles += first
+        io_half, acc_half = step % threads, out_tiles % acc_halves
+        out = box(problem.out, index)
+        out_entries = math.prod(out[1])
+        prepare = 0  # compute work that needs no input or weights: reset, bias, micro-ops
+        if first:
+            prepare += out_entries * timing.gemm_cycles_per_uop + timing.gemm_pipeline_fill
+            prepare += kernel(("reset",), 1)
+            for extra in problem.acc_extras:
+                where = box(extra, index)
+                if resident.get((extra.name, acc_half)) != where:
+                    prepare += moved(extra, extra.elem_bytes, where)
+                    resident[(extra.name, acc_half)] = where
+        load = 0
+        for op in (problem.inp, problem.wgt):
+            where = box(op, index)
+            if resident.get((op.name, io_half)) != where:
+                load += moved(op, op.elem_bytes, where)
+                resident[(op.name, io_half)] = where
+        sizes = sorted(spans[p][i][1] for p, i in enumerate(index))
+        volume = math.prod(sizes)
+        uops = volume // (sizes[-1] * (sizes[-2] if len(sizes) > 1 else 1))
+        prepare += kernel(("gemm", io_half, acc_half, *sizes), uops)
+        compute = volume * timing.gemm_cycles_per_uop + timing.gemm_pipeline_fill
+        if load:
+            load_free = max(load_free, read_end[io_half]) + load
+            ready[io_half] = load_free
+        if first:
+            compute_free = max(compute_free, stored[acc_half])
+        compute_free = max(compute_free + prepare, ready[io_half]) + compute
+        read_end[io_half] = compute_free
+        if last:
+            for part in epilogue_parts(out, step == total - 1 and schedule.split_tail):
+                # micro-ops: one for the immediate steps, the bias ADD's over the box
+                at = (acc_half, tuple(a - b for a, b in zip(part[0], out[0], strict=True)))
+                compute_free += kernel(("alu", *at), 1)
+                if problem.acc_extras:
+                    sizes = sorted(part[1])
+                    uops = math.prod(sizes[:-2])
+                    compute_free += kernel(("add", *at, part[1], uops), uops)
+                compute_free += problem.alu_passes * (
+                    math.prod(part[1]) * timing.alu_cycles_per_uop + timing.alu_pipeline_fill
+                )
+                store = moved(problem.out, problem.out_store_bytes, part)
+                store_free = max(store_free, compute_free) + store
+            stored[acc_half] = store_free
     return max(compute_free, store_free)
