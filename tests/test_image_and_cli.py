@@ -519,3 +519,20 @@ def test_regression_binary_program_json_is_refused(image_dir: Path) -> None:
     (image_dir / "program.json").write_bytes(b"\x80\xff")
     with pytest.raises(ImageError, match="not valid JSON"):
         ProgramImage.load(image_dir)
+
+
+@pytest.mark.parametrize("command", ["run", "compile"])
+def test_regression_truncated_declaration_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    """Found by auditing the fuzzer: a file cut after the signature holds only a declaration;
+    vtac run raised xDSL's ValueError ('block' property of Region ...) as a traceback."""
+    source = tmp_path / "gemm.mlir"
+    source.write_text(
+        "func.func @gemm(%a: tensor<20x33xi8>, %b: tensor<33x4xi8>) -> tensor<20x4xi32>\n"
+    )
+    extra = ["-o", str(tmp_path / "image")] if command == "compile" else []
+    for name in ([], ["--function", "gemm"]):
+        assert main([command, str(source), *extra, *name]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("vtac: error: @gemm is a declaration (no body)"), err

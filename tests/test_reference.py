@@ -496,6 +496,23 @@ def test_functions_are_found_by_name() -> None:
         run_module(ModuleOp([]), [])
 
 
+DECLARATION = "func.func @gemm(%a: tensor<20x33xi8>, %b: tensor<33x4xi8>) -> tensor<20x4xi32>\n"
+
+
+def test_declarations_are_never_chosen() -> None:
+    """A truncated file holding only a declaration: a ReferenceError naming it, by name or as
+    the only function (find_function is also the compiler's), never an xDSL ValueError."""
+    module = vtac.parse_ir(DECLARATION)
+    for name in (None, "gemm"):
+        with pytest.raises(ReferenceError, match=r"@gemm is a declaration \(no body\)"):
+            find_function(module, name)
+    (declaration,) = module.ops
+    with pytest.raises(ReferenceError, match="@gemm is a declaration"):
+        argument_names(declaration)  # type: ignore[arg-type]
+    with pytest.raises(ReferenceError, match="@gemm is a declaration"):
+        run_function(declaration, [])  # type: ignore[arg-type]
+
+
 def test_ops_outside_nn_and_invalid_functions_are_refused() -> None:
     module = vtac.parse_ir(
         "func.func @f(%x: tensor<2xi32>) -> i32 {\n"

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 from xdsl.dialects import arith, func
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp, TensorType
-from xdsl.ir import Operation, SSAValue
+from xdsl.ir import Block, Operation, SSAValue
 from xdsl.utils.exceptions import VerifyException
 
 from vtac.dialects import nn
@@ -161,7 +161,21 @@ def argument_names(function: func.FuncOp) -> list[str]:
     """The names inputs are given by: each argument's SSA name (``arg<i>`` when it has none).
 
     xDSL drops a ``_<digits>`` suffix from SSA names, so ``%x_1`` is named ``x``."""
-    return [arg.name_hint or f"arg{i}" for i, arg in enumerate(function.body.block.args)]
+    return [arg.name_hint or f"arg{i}" for i, arg in enumerate(_body(function).args)]
+
+
+def _body(function: func.FuncOp) -> Block:
+    """The body of ``function``; a :class:`ReferenceError` if it is a declaration."""
+    if not function.body.blocks:
+        raise ReferenceError(_declaration(function))
+    return function.body.block
+
+
+def _declaration(function: func.FuncOp) -> str:
+    return (
+        f"@{function.sym_name.data} is a declaration (no body): there is nothing to run or "
+        "compile (is the file truncated?)"
+    )
 
 
 def _ordered(
@@ -218,11 +232,11 @@ def run_function(
     """Run ``function`` on ``inputs`` (in argument order, or by argument name, see
     :func:`argument_names`) and return its results as int8/int32 arrays."""
     where = f"@{function.sym_name.data}"
+    block = _body(function)
     try:
         function.verify()
     except VerifyException as err:
         raise ReferenceError(f"{where} does not verify: {err}") from None
-    block = function.body.block
     values: dict[SSAValue, np.ndarray] = {}
     for name, arg, array in zip(
         argument_names(function), block.args, _ordered(function, inputs), strict=True
@@ -240,19 +254,23 @@ def run_function(
 
 
 def find_function(module: ModuleOp, name: str | None = None) -> func.FuncOp:
-    """The function called ``name`` (or the only function) of ``module``."""
+    """The function called ``name`` (or the only function) of ``module``. Declarations
+    (functions without a body) are never chosen: naming one, or a module whose only functions
+    are declarations, is a :class:`ReferenceError`."""
     functions = [op for op in module.ops if isinstance(op, func.FuncOp)]
     if name is not None:
         named = [f for f in functions if f.sym_name.data == name]
         if len(named) != 1:
             have = ", ".join(f"@{f.sym_name.data}" for f in functions) or "none"
             raise ReferenceError(f"no function @{name} in the module (functions: {have})")
+        _body(named[0])
         return named[0]
     if len(functions) != 1:
         have = ", ".join(f"@{f.sym_name.data}" for f in functions)
         raise ReferenceError(
             f"the module has {len(functions)} functions ({have or 'none'}): name the one to run"
         )
+    _body(functions[0])
     return functions[0]
 
 
