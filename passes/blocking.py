@@ -73,6 +73,8 @@ class BlockedOp:
     out: BlockedOperand
     bias: BlockedOperand | None
     padded_windows: frozenset[str] = frozenset()  # inner loops of windows over a zero border
+    #: roles (inp, out) whose DRAM layout another stage shares, so tiling may not refine it
+    kept: frozenset[str] = frozenset()
 
     def problem(self, config: VTAConfig, alu_passes: int) -> TileProblem:
         return TileProblem(
@@ -85,6 +87,7 @@ class BlockedOp:
             acc_extras=(self.bias.tile_operand,) if self.bias else (),
             alu_passes=alu_passes,
             whole=self.padded_windows,
+            kept=frozenset(getattr(self, role).name for role in self.kept),
         )
 
 
@@ -101,6 +104,8 @@ def reorder_for_tiles(op: BlockedOp, tiles: Mapping[str, int]) -> BlockedOp:
         return tiles[coord] == extents[coord]
 
     def reordered(operand: BlockedOperand) -> BlockedOperand:
+        if operand.role in op.kept:
+            return operand
         order = coordinate_order(operand.coords, whole)
         spec = replace(operand.spec, coords=tuple(operand.spec.coords[i] for i in order))
         return replace(

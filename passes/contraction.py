@@ -1,13 +1,14 @@
-"""The kernels vtac lowers: one contraction and its epilogue chain.
+"""The kernels vtac lowers: chains of contractions, each with its epilogue.
 
-A kernel function holds one ``nn.conv2d``, ``nn.dense`` or ``nn.matmul`` whose operands are
-function arguments or tensor constants (``arith.constant``: weights known at compile time, which
-the backend packs into the program image), followed by a chain of elementwise epilogue ops (shr,
-a per-channel bias add, clip, relu, cast) whose last result is returned. After ``vtac-layout``
-the operands and the result pass through ``tile.pack``/``tile.unpack`` pairs; :func:`analyse`
-looks through them. The passes after ``vtac-isel`` share this analysis: the embedding, the ALU
-steps of the epilogue, and the blocked form of the contraction
-(:func:`vtac.passes.blocking.block`).
+A kernel function is a chain of stages. A stage is one ``nn.conv2d``, ``nn.dense`` or
+``nn.matmul`` followed by a chain of elementwise epilogue ops (shr, a per-channel bias add,
+clip, relu, cast). Its operands are function arguments, tensor constants (``arith.constant``:
+weights known at compile time, which vtac packs into the program image) or the result of the
+stage before it (an int8 tensor the accelerator leaves in DRAM for the next stage); the last
+stage's result is returned. After ``vtac-layout`` the operands and the results pass through
+``tile.pack``/``tile.unpack`` pairs; :func:`analyse_stages` looks through them. The passes after
+``vtac-isel`` share this analysis: the embedding, the ALU steps of the epilogue, and the blocked
+form of the contraction (:func:`vtac.passes.blocking.block`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from vtac.runtime.image import Workload
 
 CONTRACTIONS = nn.CONTRACTIONS
 EPILOGUES = (nn.ShrOp, nn.AddOp, nn.ClipOp, nn.ReluOp, nn.CastOp)
-SHAPE = "one nn.conv2d, nn.dense or nn.matmul followed by elementwise epilogue ops"
+SHAPE = "a chain of nn.conv2d, nn.dense or nn.matmul ops, each followed by elementwise epilogue ops"
 
 
 class CompileError(ValueError):
@@ -38,7 +39,7 @@ class CompileError(ValueError):
 
 @dataclass
 class Kernel:
-    """A kernel function, analysed."""
+    """One stage of a kernel function, analysed."""
 
     function: func.FuncOp
     contraction: nn.Conv2DOp | nn.DenseOp | nn.MatmulOp
@@ -47,9 +48,18 @@ class Kernel:
     embedding: Embedding
     epilogue: Epilogue
     blocked: BlockedOp
-    #: role (inp, wgt, bias) -> the function argument or constant it comes from
+    #: role (inp, wgt, bias) -> the function argument, constant or earlier stage's result
     arguments: dict[str, SSAValue]
     config: VTAConfig
+    #: the stage's result (the last epilogue op's, else the contraction's), without layouts
+    result: SSAValue
+
+    def source(self, role: str) -> str:
+        """Where the tensor playing ``role`` comes from: "argument", "constant" or "stage"."""
+        value = self.arguments[role]
+        if isinstance(value, BlockArgument):
+            return "argument"
+        return "constant" if isinstance(value.owner, arith.ConstantOp) else "stage"
 
     def arg_name(self, role: str) -> str:
         """The name of the value playing ``role`` (its name hint, else ``argN`` for the N-th
@@ -114,28 +124,65 @@ def read_embedding(op: Operation) -> Embedding:
         raise CompileError(f"{op.name}: malformed {EMBEDDING_ATTR}: {err!r}") from None
 
 
-def kernel_ops(function: func.FuncOp) -> tuple[nn.Conv2DOp | nn.DenseOp | nn.MatmulOp, list]:
-    """The contraction and the epilogue chain of a kernel function (a :class:`CompileError`
-    says why ``function`` is not one)."""
+Stage = tuple[nn.Conv2DOp | nn.DenseOp | nn.MatmulOp, list]
+
+
+def kernel_stages(function: func.FuncOp) -> list[Stage]:
+    """The stages (contraction, epilogue ops) of a kernel function, in order (a
+    :class:`CompileError` says why ``function`` is not one)."""
     skipped = (tile.PackOp, tile.UnpackOp, arith.ConstantOp)
-    ops = [o for o in function.body.block.ops if not isinstance(o, skipped)]
     name = function.sym_name.data
+    if not function.body.blocks:
+        raise CompileError(f"@{name} is a declaration: vtac compiles functions with a body")
+    ops = [o for o in function.body.block.ops if not isinstance(o, skipped)]
     if not ops or not isinstance(ops[0], CONTRACTIONS):
         raise CompileError(f"@{name}: vtac compiles functions of {SHAPE}")
-    contraction, chain = ops[0], []
-    value = contraction.results[0]
-    for op in ops[1:]:
+    stages: list[Stage] = []
+    value: SSAValue | None = None
+    for op in ops:
         if isinstance(op, func.ReturnOp):
             if [through_layouts(v) for v in op.arguments] != [value]:
                 raise CompileError(f"@{name} must return the last epilogue result only")
-            return contraction, chain
-        if not isinstance(op, EPILOGUES) or op.operands[0] != value:
+            return stages
+        if isinstance(op, CONTRACTIONS):
+            if value is not None and value not in [through_layouts(v) for v in op.operands]:
+                raise CompileError(
+                    f"{op.name} does not use the result before it: vtac compiles chains ({SHAPE})"
+                )
+            stages.append((op, []))
+        elif not isinstance(op, EPILOGUES) or through_layouts(op.operands[0]) != value:
             raise CompileError(f"{op.name} does not continue the epilogue chain ({SHAPE})")
-        if isinstance(op, nn.AddOp) and len(op.rhs.type.get_shape()) != 1:
-            raise CompileError("nn.add: only a per-channel bias of shape [C] is supported here")
-        chain.append(op)
+        else:
+            if isinstance(op, nn.AddOp) and len(op.rhs.type.get_shape()) != 1:
+                raise CompileError("nn.add: only a per-channel bias of shape [C] is supported here")
+            stages[-1][1].append(op)
+        if value is not None and isinstance(op, CONTRACTIONS):
+            for other in list(value.uses):
+                if other.operation not in (op, *_layout_users(value)):
+                    raise CompileError(
+                        f"the result before {op.name} is used again: vtac compiles chains, "
+                        "where each result feeds only the next stage"
+                    )
         value = op.results[0]
     raise CompileError(f"@{name} has no return")
+
+
+def kernel_ops(function: func.FuncOp) -> Stage:
+    """The contraction and epilogue of a one-stage kernel function (see :func:`kernel_stages`)."""
+    stages = kernel_stages(function)
+    if len(stages) != 1:
+        raise CompileError(f"@{function.sym_name.data} has {len(stages)} stages, not one")
+    return stages[0]
+
+
+def _layout_users(value: SSAValue) -> list[Operation]:
+    """The tile.pack ops reading ``value`` and every op behind them (the layout pairs)."""
+    found: list[Operation] = []
+    for use in value.uses:
+        if isinstance(use.operation, tile.PackOp | tile.UnpackOp):
+            found.append(use.operation)
+            found += _layout_users(use.operation.results[0])
+    return found
 
 
 def _is_source(value: SSAValue, args: list[BlockArgument]) -> bool:
@@ -146,53 +193,83 @@ def _is_source(value: SSAValue, args: list[BlockArgument]) -> bool:
 
 
 def analyse(function: func.FuncOp) -> Kernel:
-    """The kernel in ``function``, whose contraction ``vtac-isel`` has annotated."""
+    """The one stage of ``function`` (see :func:`analyse_stages`)."""
+    stages = analyse_stages(function)
+    if len(stages) != 1:
+        raise CompileError(f"@{function.sym_name.data} has {len(stages)} stages, not one")
+    return stages[0]
+
+
+def analyse_stages(function: func.FuncOp) -> list[Kernel]:
+    """The stages of ``function``, whose contractions ``vtac-isel`` has annotated."""
     config = module_config(function)
-    contraction, chain = kernel_ops(function)
-    chosen = read_embedding(contraction)
-    space = iteration_space(contraction)
     args = list(function.body.block.args)
-    arguments: dict[str, BlockArgument] = {}
-    by_name = {space.lhs.name: contraction.lhs, space.rhs.name: contraction.rhs}
-    for role, operand in (("inp", chosen.inp), ("wgt", chosen.wgt)):
-        value = through_layouts(by_name[operand])
-        if not _is_source(value, args):
-            raise CompileError(
-                f"{contraction.name}: operands must be function arguments or constants"
-            )
-        arguments[role] = value
-    steps: list[tuple[str, int | None]] = []
-    bias = None
-    for op in chain:
-        if ALU_ATTR not in op.attributes:
-            raise CompileError(f"{op.name} has no {ALU_ATTR}: run vtac-isel first")
-        for text in op.attributes[ALU_ATTR].data:  # type: ignore[attr-defined]
-            mnemonic, value = text.data.split()
-            steps.append((mnemonic, None if mnemonic == "ADD" else int(value)))
-        if isinstance(op, nn.AddOp):
-            rhs = through_layouts(op.rhs)
-            if bias is not None or not _is_source(rhs, args):
+    kernels: list[Kernel] = []
+    previous: SSAValue | None = None
+    for contraction, chain in kernel_stages(function):
+        chosen = read_embedding(contraction)
+        space = iteration_space(contraction)
+        arguments: dict[str, SSAValue] = {}
+        by_name = {space.lhs.name: contraction.lhs, space.rhs.name: contraction.rhs}
+        for role, operand in (("inp", chosen.inp), ("wgt", chosen.wgt)):
+            value = through_layouts(by_name[operand])
+            if not (_is_source(value, args) or value == previous):
                 raise CompileError(
-                    "nn.add: one bias, given as a function argument or constant, is supported"
+                    f"{contraction.name}: operands must be function arguments, constants or "
+                    "the result of the stage before"
                 )
-            bias = Operand("bias", (space.out.dims[1],), 4)
-            arguments["bias"] = rhs
-    result_type = function.function_type.outputs.data[0]
-    planes = 4 if result_type.element_type == nn.I32 else 1  # type: ignore[attr-defined]
-    blocked = block(space, chosen, config, bias)
-    epilogue = Epilogue(tuple(steps), planes)
-    return Kernel(function, contraction, chain, space, chosen, epilogue, blocked, arguments, config)
+            arguments[role] = value
+        steps: list[tuple[str, int | None]] = []
+        bias = None
+        for op in chain:
+            if ALU_ATTR not in op.attributes:
+                raise CompileError(f"{op.name} has no {ALU_ATTR}: run vtac-isel first")
+            for text in op.attributes[ALU_ATTR].data:  # type: ignore[attr-defined]
+                mnemonic, value = text.data.split()
+                steps.append((mnemonic, None if mnemonic == "ADD" else int(value)))
+            if isinstance(op, nn.AddOp):
+                rhs = through_layouts(op.rhs)
+                if bias is not None or not _is_source(rhs, args):
+                    raise CompileError(
+                        "nn.add: one bias, given as a function argument or constant, is supported"
+                    )
+                bias = Operand("bias", (space.out.dims[1],), 4)
+                arguments["bias"] = rhs
+        result = (chain[-1] if chain else contraction).results[0]
+        planes = 4 if result.type.element_type == nn.I32 else 1  # type: ignore[attr-defined]
+        blocked = block(space, chosen, config, bias)
+        epilogue = Epilogue(tuple(steps), planes)
+        kernels.append(
+            Kernel(
+                function,
+                contraction,
+                chain,
+                space,
+                chosen,
+                epilogue,
+                blocked,
+                arguments,
+                config,
+                result,
+            )
+        )
+        previous = result
+    return kernels
 
 
 def workload_of(function: func.FuncOp) -> Workload:
     """The useful MACs and the minimum DRAM bytes of a kernel function (see
-    :class:`~vtac.runtime.image.Workload`)."""
-    contraction, chain = kernel_ops(function)
-    space = iteration_space(contraction)
-    result = function.function_type.outputs.data[0]
-    out_bytes = 4 if result.element_type == nn.I32 else 1  # type: ignore[attr-defined]
-    bias = sum(4 * op.rhs.type.get_shape()[0] for op in chain if isinstance(op, nn.AddOp))
-    return Workload(space.macs, space.min_dram_bytes(out_bytes, bias))
+    :class:`~vtac.runtime.image.Workload`): the sums over its stages, each reading its inputs
+    and writing its result once (an intermediate result is written, then read)."""
+    macs = min_bytes = 0
+    for contraction, chain in kernel_stages(function):
+        space = iteration_space(contraction)
+        result = (chain[-1] if chain else contraction).results[0]
+        out_bytes = 4 if result.type.element_type == nn.I32 else 1  # type: ignore[attr-defined]
+        bias = sum(4 * op.rhs.type.get_shape()[0] for op in chain if isinstance(op, nn.AddOp))
+        macs += space.macs
+        min_bytes += space.min_dram_bytes(out_bytes, bias)
+    return Workload(macs, min_bytes)
 
 
 def kernels(module: ModuleOp) -> list[func.FuncOp]:

@@ -25,12 +25,13 @@ from xdsl.dialects.builtin import (
     StringAttr,
     i64,
 )
-from xdsl.ir import Operation
+from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
 
 from vtac.dialects import nn
 from vtac.dialects.vta import CONFIG_ATTR, config_attr, module_config
+from vtac.passes.blocking import block
 from vtac.passes.embedding import (
     DIMS,
     Embedding,
@@ -40,7 +41,7 @@ from vtac.passes.embedding import (
     Window,
     select_embedding,
 )
-from vtac.runtime.config import ConfigError, resolve_config
+from vtac.runtime.config import ConfigError, VTAConfig, resolve_config
 
 EMBEDDING_ATTR = "vtac.embedding"
 ALU_ATTR = "vtac.alu"
@@ -174,20 +175,72 @@ class InstructionSelection(ModulePass):
             except ConfigError as err:
                 raise IselError(f"config: {err}") from None
         config = module_config(op)
+        chosen: dict[Operation, Embedding] = {}
         for inner in op.walk():
             if isinstance(inner, CONTRACTIONS):
-                forced = fixed_embedding(inner) if self.embedding == "fixed" else None
-                try:
-                    chosen = select_embedding(
-                        iteration_space(inner),
-                        config,
-                        forced=forced,
-                        swap=False if forced else None,
-                    )
-                except EmbeddingError as err:
-                    raise IselError(f"{inner.name}: {err}") from None
-                inner.attributes[EMBEDDING_ATTR] = embedding_attr(chosen)
+                fixed = self.embedding == "fixed"
+                chosen[inner] = _select(inner, config, fixed)
             elif isinstance(inner, EPILOGUES):
                 inner.attributes[ALU_ATTR] = ArrayAttr(
                     [StringAttr(s) for s in alu_selection(inner)]
                 )
+        for consumer in chosen:
+            producer = _producer(consumer)
+            if producer in chosen:
+                _agree(producer, consumer, chosen, config)
+        for inner, embedding in chosen.items():
+            inner.attributes[EMBEDDING_ATTR] = embedding_attr(embedding)
+
+
+def _select(op: Operation, config: VTAConfig, fixed: bool) -> Embedding:
+    forced = fixed_embedding(op) if fixed else None
+    try:
+        return select_embedding(
+            iteration_space(op), config, forced=forced, swap=False if forced else None
+        )
+    except EmbeddingError as err:
+        raise IselError(f"{op.name}: {err}") from None
+
+
+def _producer(consumer: Operation) -> Operation | None:
+    """The contraction whose result (through epilogue ops) ``consumer`` reads, if any."""
+    found = (_producer_of_value(v) for v in consumer.operands)
+    return next((f for f in found if f is not None), None)
+
+
+def _agree(
+    producer: Operation,
+    consumer: Operation,
+    chosen: dict[Operation, Embedding],
+    config: VTAConfig,
+) -> None:
+    """Make two chained contractions agree on the DRAM layout of the tensor between them:
+    keep both embeddings if the consumer reads it in the layout the producer writes, else
+    the first of (consumer fixed, producer fixed, both fixed) that agrees; when none does,
+    vtac-tile refuses the chain with the reason."""
+
+    def agree(p: Embedding, c: Embedding) -> bool:
+        written = block(iteration_space(producer), p, config).out.spec
+        space = iteration_space(consumer)
+        lhs = _producer_of_value(consumer.operands[0]) is producer
+        name = space.lhs.name if lhs else space.rhs.name
+        blocked = block(space, c, config)
+        read = (blocked.inp if c.inp == name else blocked.wgt).spec
+        return written.same_layout(read)
+
+    p, c = chosen[producer], chosen[consumer]
+    options = [(p, c), (p, _select(consumer, config, True))]
+    options += [(_select(producer, config, True), c)]
+    options += [(_select(producer, config, True), _select(consumer, config, True))]
+    for new_p, new_c in options:
+        if agree(new_p, new_c):
+            chosen[producer], chosen[consumer] = new_p, new_c
+            return
+
+
+def _producer_of_value(value: SSAValue) -> Operation | None:
+    """The contraction ``value`` comes from through epilogue ops, if any."""
+    owner = value.owner
+    while isinstance(owner, EPILOGUES):
+        owner = owner.operands[0].owner
+    return owner if isinstance(owner, CONTRACTIONS) else None

@@ -27,7 +27,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from vtac.dialects import tile
-from vtac.passes.contraction import analyse, kernels, through_layouts
+from vtac.passes.contraction import analyse_stages, kernels, through_layouts
 from vtac.runtime.packing import PackSpec
 
 
@@ -48,19 +48,22 @@ def _replace_use(user: Operation, old: SSAValue, new: SSAValue) -> None:
 
 
 class CancelPackOfUnpack(RewritePattern):
-    """``tile.pack(tile.unpack(p))`` with one layout is ``p`` (the unpack goes when unused)."""
+    """``tile.pack(tile.unpack(p))`` with one layout is ``p`` (the unpack goes when unused).
+    Layouts are the same when they place every logical element at the same packed position,
+    whatever their loops are named (one stage's output channels are the next's input
+    channels)."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: tile.PackOp, rewriter: PatternRewriter) -> None:
         inner = op.source.owner
         if (
             isinstance(inner, tile.UnpackOp)
-            and inner.layout == op.layout
             and inner.source.type == op.result.type
+            and (inner.layout == op.layout or inner.spec().same_layout(op.spec()))
         ):
-            rewriter.replace_matched_op([], [inner.source])
+            rewriter.replace(op, [], [inner.source])
             if not inner.result.uses:
-                rewriter.erase_op(inner)
+                rewriter.erase(inner)
 
 
 @dataclass(frozen=True)
@@ -73,23 +76,35 @@ class Layout(ModulePass):
         for function in kernels(op):
             if any(isinstance(o, tile.PackOp) for o in function.body.block.ops):
                 continue  # already laid out
-            kernel = analyse(function)
+            stages = analyse_stages(function)
             entry = InsertPoint.at_start(function.body.block)
-            users = {"inp": kernel.contraction, "wgt": kernel.contraction}
-            bias_add = next((o for o in kernel.chain if o.name == "nn.add"), None)
-            if bias_add is not None:
-                users["bias"] = bias_add
-            for role, user in users.items():
-                value = kernel.arguments[role]
-                const = kernel.constant(role)
-                at = InsertPoint.after(const) if const else entry
-                _, unpack = _pair(value, kernel.layouts[role].spec, at)  # type: ignore[attr-defined]
-                _replace_use(user, value, unpack.result)
-            ret = function.body.block.last_op
-            assert isinstance(ret, func.ReturnOp)
-            result = ret.arguments[0]
-            out_spec = kernel.layouts["out"].spec  # type: ignore[attr-defined]
-            _, unpack = _pair(result, out_spec, InsertPoint.before(ret))
-            _replace_use(ret, result, unpack.result)
-            assert through_layouts(unpack.result) == result
+            for index, kernel in enumerate(stages):
+                users = {"inp": kernel.contraction, "wgt": kernel.contraction}
+                bias_add = next((o for o in kernel.chain if o.name == "nn.add"), None)
+                if bias_add is not None:
+                    users["bias"] = bias_add
+                for role, user in users.items():
+                    spec = kernel.layouts[role].spec  # type: ignore[attr-defined]
+                    value = kernel.arguments[role]
+                    source = kernel.source(role)
+                    if source == "stage":  # the earlier stage's result, through its own pair
+                        value = next(v for v in user.operands if through_layouts(v) == value)
+                        at = InsertPoint.before(user)
+                    elif source == "constant":
+                        at = InsertPoint.after(value.owner)  # type: ignore[arg-type]
+                    else:
+                        at = entry
+                    _, unpack = _pair(value, spec, at)
+                    _replace_use(user, value, unpack.result)
+                out_spec = kernel.layouts["out"].spec  # type: ignore[attr-defined]
+                if index == len(stages) - 1:
+                    ret = function.body.block.last_op
+                    assert isinstance(ret, func.ReturnOp)
+                    _, unpack = _pair(kernel.result, out_spec, InsertPoint.before(ret))
+                    _replace_use(ret, kernel.result, unpack.result)
+                else:
+                    consumer = stages[index + 1].contraction
+                    at = InsertPoint.after(kernel.result.owner)  # type: ignore[arg-type]
+                    _, unpack = _pair(kernel.result, out_spec, at)
+                    _replace_use(consumer, kernel.result, unpack.result)
         PatternRewriteWalker(CancelPackOfUnpack(), apply_recursively=True).rewrite_module(op)

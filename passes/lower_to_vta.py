@@ -19,12 +19,12 @@ address their buffer by element offset (``@x[offset]``); the backend places the 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects import memref
+from xdsl.dialects import func, memref
 from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, ModuleOp, StringAttr, i64
 from xdsl.ir import Operation
 from xdsl.passes import ModulePass
@@ -37,7 +37,9 @@ from vtac.passes.tile_ir import (
     DTYPES,
     DramTensor,
     TileKernel,
+    is_host,
     is_tile_kernel,
+    read_host,
     read_kernel,
     replace_function,
 )
@@ -135,12 +137,16 @@ class _Emitter:
             self.emit(make(fields_, k))
 
 
-def emit_instructions(steps: list[Step], config: VTAConfig) -> LoweredProgram:
+def emit_instructions(steps: Sequence[Step | None], config: VTAConfig) -> LoweredProgram:
     """The instructions of a tile walk, FINISH last; micro-op kernels are placed from the start
-    of the micro-op buffer's DRAM region (UOP loads' ``dram_base`` is an offset into it)."""
+    of the micro-op buffer's DRAM region (UOP loads' ``dram_base`` is an offset into it). A
+    ``None`` step (between two kernels of a chain) becomes a compute no-op, which orders every
+    earlier STORE before every later LOAD (``vtac-insert-deps`` treats it as a barrier)."""
     em = _Emitter(config)
     for step in steps:
-        if isinstance(step, Compute):
+        if step is None:
+            em.emit(Load(memory_type=MemType.UOP))
+        elif isinstance(step, Compute):
             em.compute(step)
         else:
             em.emit(step.insn, step.tensor)
@@ -171,7 +177,7 @@ def lower_kernel(kernel: TileKernel, prefix: str) -> list[Operation]:
     uop_name = f"{prefix or name + '_'}uops"
     ops: list[Operation] = []
     for record, tensor in program.insns:
-        if isinstance(record, Load) and record.memory_type == MemType.UOP:
+        if isinstance(record, Load) and record.memory_type == MemType.UOP and record.x_size:
             ops.append(vta.InstructionOp.from_record(record, uop_name, 0))
         elif tensor is not None:
             ops.append(vta.InstructionOp.from_record(record, prefix + tensor, 0))
@@ -191,11 +197,24 @@ class LowerToVta(ModulePass):
     name = "vtac-lower-to-vta"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        functions = [f for f in op.body.block.ops if is_tile_kernel(f)]
-        kernels = [read_kernel(f) for f in functions]  # type: ignore[arg-type]
-        for kernel in kernels:
-            prefix = f"{kernel.function.sym_name.data}_" if len(kernels) > 1 else ""
+        hosts = [f for f in op.body.block.ops if is_host(f)]
+        called = {
+            c.callee.root_reference.data
+            for h in hosts
+            for c in h.body.block.ops  # type: ignore[attr-defined]
+            if isinstance(c, func.CallOp)
+        }
+        functions = [
+            f for f in op.body.block.ops if is_tile_kernel(f) and f.sym_name.data not in called
+        ]
+        programs = [read_host(h) for h in hosts]  # type: ignore[arg-type]
+        programs += [read_kernel(f) for f in functions]  # type: ignore[arg-type]
+        for kernel in programs:
+            prefix = f"{kernel.function.sym_name.data}_" if len(programs) > 1 else ""
             replace_function(kernel.function, lower_kernel(kernel, prefix))
+        for kernel in [f for f in op.body.block.ops if isinstance(f, func.FuncOp)]:
+            if kernel.sym_name.data in called:
+                Rewriter.erase_op(kernel)
         # the globals of weights and biases are vta.buffers now
         used = {g.name_.root_reference.data for g in op.walk() if isinstance(g, memref.GetGlobalOp)}
         for glob in [g for g in op.body.block.ops if isinstance(g, memref.GlobalOp)]:

@@ -48,18 +48,32 @@ from xdsl.dialects.builtin import (
     TensorType,
     i64,
 )
-from xdsl.ir import BlockArgument
+from xdsl.ir import Attribute
 from xdsl.passes import ModulePass
 
-from vtac.dialects import nn
+from vtac.dialects import nn, tile
 from vtac.dialects.dense import dense_values
 from vtac.passes.blocking import reorder_for_tiles
-from vtac.passes.contraction import CompileError, Kernel, analyse, kernels
+from vtac.passes.contraction import (
+    CompileError,
+    Kernel,
+    analyse,
+    analyse_stages,
+    kernel_stages,
+    kernels,
+    through_layouts,
+)
 from vtac.passes.dma import DmaError
 from vtac.passes.insert_deps import insert_deps
 from vtac.passes.isel import EMBEDDING_ATTR
 from vtac.passes.lower_to_vta import emit_instructions
-from vtac.passes.tile_ir import DramTensor, build_kernel, replace_function
+from vtac.passes.tile_ir import (
+    BUFFER_ATTR,
+    DramTensor,
+    build_host,
+    build_kernel,
+    replace_function,
+)
 from vtac.passes.tile_walk import walk_tiles
 from vtac.passes.tiling import Schedule, Split, TilingError, plan_tiles
 from vtac.passes.uop_kernels import KernelError
@@ -67,6 +81,8 @@ from vtac.runtime.isa import Load
 from vtac.runtime.timing import time_program
 
 SCHEDULE_ATTR = "vtac.schedule"
+#: On a chain's host function: how many stages (kernels) it calls.
+STAGES_ATTR = "vtac.stages"
 #: The ``epilogue`` option: the last tile's epilogue split in two, whole, or whichever is faster.
 EPILOGUES: dict[str, bool | None] = {"auto": None, "split": True, "whole": False}
 
@@ -301,16 +317,17 @@ def split_edges(kernel: Kernel, schedule: Schedule, edges: list[str]) -> Schedul
     return dataclasses.replace(best[1], cycles=best[0])
 
 
-def _tensor(kernel: Kernel, role: str, names: dict[str, str]) -> DramTensor:
-    """The DRAM tensor playing ``role`` (inp, wgt, bias, out), packed if it is a constant."""
+def _tensor(kernel: Kernel, role: str, names: dict[str, str], last: bool = True) -> DramTensor:
+    """The DRAM tensor playing ``role`` (inp, wgt, bias, out), packed if it is a constant; an
+    earlier stage's result is an input, a result that is not the ``last`` an int8 output."""
     spec = kernel.layouts[role].spec  # type: ignore[attr-defined]
     if role == "out":
-        logical = kernel.function.function_type.outputs.data[0]
+        logical = kernel.result.type
         image_role = "output"
     else:
         logical = kernel.arguments[role].type
-        const = kernel.constant(role)
-        image_role = "input" if const is None else ("constant" if role == "bias" else "weight")
+        source = kernel.source(role)
+        image_role = {"constant": "constant" if role == "bias" else "weight"}.get(source, "input")
     assert isinstance(logical, TensorType)
     dtype = "int32" if role == "bias" and logical.element_type == nn.I32 else "int8"
     planes = kernel.epilogue.planes if role == "out" else 1
@@ -322,32 +339,126 @@ def _tensor(kernel: Kernel, role: str, names: dict[str, str]) -> DramTensor:
     return DramTensor(names[role], image_role, dtype, shape, spec.to_text(), planes, value)
 
 
+def _attributes(kernel: Kernel, schedule: Schedule) -> dict[str, Attribute]:
+    return {
+        EMBEDDING_ATTR: kernel.contraction.attributes[EMBEDDING_ATTR],
+        SCHEDULE_ATTR: schedule_attr(schedule, kernel.blocked.loops),
+    }
+
+
+def _stage_kernel(
+    name: str, kernel: Kernel, schedule: Schedule, names: dict[str, str], last: bool
+) -> tuple[list, list[str]]:
+    """The globals and tile function of one stage, and the names of its arguments in order
+    (function arguments as the source function orders them, the earlier stage's result first,
+    the result last)."""
+    arguments, constants = [], []
+    for role in kernel.arguments:
+        (constants if kernel.source(role) == "constant" else arguments).append(role)
+    position = {a: i for i, a in enumerate(kernel.function.body.block.args)}
+    arguments.sort(key=lambda r: position.get(kernel.arguments[r], -1))  # type: ignore[arg-type]
+    arguments.append("out")
+    steps = walk_tiles(kernel.blocked, schedule, kernel.epilogue, kernel.config)
+    ops = build_kernel(
+        name,
+        [(r, _tensor(kernel, r, names, last)) for r in arguments],
+        [(r, _tensor(kernel, r, names, last)) for r in constants],
+        steps,
+        kernel.config,
+        _attributes(kernel, schedule),
+    )
+    return ops, [names[r] for r in arguments]
+
+
 def tile_kernel(kernel: Kernel, schedule: Schedule) -> list:
     """The globals and the tile-dialect function computing ``kernel`` under ``schedule``."""
     names = {role: kernel.arg_name(role) for role in kernel.arguments}
     names["out"] = "result"
     if len(set(names.values())) != len(names):
         raise CompileError(f"argument names clash with the result buffer: {sorted(names.values())}")
-    arguments, constants = [], []
-    for role in kernel.arguments:
-        (constants if kernel.constant(role) is not None else arguments).append(role)
-    position = {a: i for i, a in enumerate(kernel.function.body.block.args)}
-    arguments.sort(key=lambda r: position[kernel.arguments[r]])  # type: ignore[index]
-    assert all(isinstance(kernel.arguments[r], BlockArgument) for r in arguments)
-    arguments.append("out")
-    steps = walk_tiles(kernel.blocked, schedule, kernel.epilogue, kernel.config)
-    attributes = {
-        EMBEDDING_ATTR: kernel.contraction.attributes[EMBEDDING_ATTR],
-        SCHEDULE_ATTR: schedule_attr(schedule, kernel.blocked.loops),
-    }
-    return build_kernel(
-        kernel.function.sym_name.data,
-        [(r, _tensor(kernel, r, names)) for r in arguments],
-        [(r, _tensor(kernel, r, names)) for r in constants],
-        steps,
-        kernel.config,
-        attributes,
-    )
+    ops, _ = _stage_kernel(kernel.function.sym_name.data, kernel, schedule, names, True)
+    return ops
+
+
+def check_chain(stages: list[Kernel]) -> None:
+    """Every stage reads the result of the one before in the very layout it was written in
+    (vtac does not re-layout tensors between stages), else a :class:`CompileError`."""
+    for index, kernel in enumerate(stages[1:], start=1):
+        for role in kernel.arguments:
+            if kernel.source(role) != "stage":
+                continue
+            operand = next(
+                v
+                for v in kernel.contraction.operands
+                if through_layouts(v) == kernel.arguments[role]
+            )
+            pack = operand.owner.source.owner if isinstance(operand.owner, tile.UnpackOp) else None
+            if not isinstance(pack, tile.PackOp) or pack.source != kernel.arguments[role]:
+                raise CompileError(
+                    f"stage {index} ({kernel.contraction.name}) reads the result of stage "
+                    f"{index - 1} in another layout than the one it is written in; vtac does not "
+                    "re-layout tensors between stages, and no embedding of the two agrees on one"
+                )
+
+
+def tile_chain(function: func.FuncOp, options: TileOptions) -> list:
+    """The globals, the stage kernels and the host function of a chain of stages (each stage
+    planned on its own under ``options``; the layouts of intermediate results kept as
+    vtac-layout gave them, so that writer and reader agree)."""
+    stages = analyse_stages(function)
+    check_chain(stages)
+    name = function.sym_name.data
+    args = list(function.body.block.args)
+    arg_names = {a: (a.name_hint or f"arg{a.index}") for a in args}
+    count = len(stages)
+    ops: list = []
+    calls: list[tuple[str, list[str]]] = []
+    host_args: dict[str, DramTensor] = {}
+    scratch: list[DramTensor] = []
+    for index, kernel in enumerate(stages):
+        last = index == count - 1
+        kept = {r for r in kernel.arguments if kernel.source(r) == "stage"} | set(
+            () if last else ("out",)
+        )
+        blocked = dataclasses.replace(kernel.blocked, kept=frozenset(kept))
+        schedule, laid_out = plan(dataclasses.replace(kernel, blocked=blocked), options)
+        names = {}
+        for role, value in laid_out.arguments.items():
+            source = laid_out.source(role)
+            if source == "stage":
+                names[role] = f"stage{index - 1}_result"
+            elif source == "argument":
+                names[role] = arg_names[value]  # type: ignore[index]
+            else:
+                names[role] = laid_out.arg_name(role)
+        names["out"] = "result" if last else f"stage{index}_result"
+        if len(set(names.values())) != len(names):
+            raise CompileError(
+                f"stage {index}: argument names clash with its tensors: {sorted(names.values())}"
+            )
+        callee = f"{name}_stage{index}"
+        stage_ops, used = _stage_kernel(callee, laid_out, schedule, names, last)
+        ops += stage_ops
+        calls.append((callee, used))
+        for tensor_name, arg in zip(used, stage_ops[-1].body.block.args, strict=True):
+            tensor = _arg_tensor(stage_ops[-1], arg.index)
+            if tensor_name == names["out"] and not last:
+                scratch.append(dataclasses.replace(tensor, role="scratch"))
+            elif tensor_name not in {t.name for t in scratch}:
+                host_args.setdefault(tensor_name, tensor)
+    clash = {t.name for t in scratch} & set(host_args)
+    if clash:
+        raise CompileError(f"argument names clash with intermediate results: {sorted(clash)}")
+    order = {arg_names[a]: i for i, a in enumerate(args)}
+    arguments = sorted(host_args.values(), key=lambda t: (t.role == "output", order.get(t.name, 0)))
+    host = build_host(name, arguments, scratch, calls, {STAGES_ATTR: IntegerAttr(count, i64)})
+    return [*ops, host]
+
+
+def _arg_tensor(function: func.FuncOp, index: int) -> DramTensor:
+    attrs = function.arg_attrs.data  # type: ignore[union-attr]
+    arg = function.body.block.args[index]
+    return DramTensor.from_attr(attrs[index].data[BUFFER_ATTR], arg.type, "")
 
 
 @dataclass(frozen=True)
@@ -395,6 +506,9 @@ class Tile(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         options = self.options()
         for function in kernels(op):
+            if len(kernel_stages(function)) > 1:
+                replace_function(function, tile_chain(function, options))
+                continue
             kernel = analyse(function)
             schedule, laid_out = plan(kernel, options)
             replace_function(function, tile_kernel(laid_out, schedule))

@@ -17,6 +17,17 @@ space, each the whole buffer) and is the tile walk written out: ``tile.dma_load`
 ``tile.gemm``, ``tile.alu`` and ``tile.dma_store`` in program order, DRAM offsets as
 ``arith.constant`` indices. Virtual threads show as the buffer halves the steps use; the
 function's ``vtac.schedule`` attribute records the choice.
+
+A chain of stages is a *host* function over the chain's DRAM tensors that allocates each
+intermediate result in DRAM (``memref.alloc`` in the default space, with a ``vtac.buffer`` of
+role ``scratch``) and calls one kernel per stage in order, in destination-passing style:
+
+    func.func @net(%x: ..., %w0: ..., %w1: ..., %result: ...) {
+      %t1 = memref.alloc() {vtac.buffer = {name = "t1", role = "scratch", ...}} : memref<...>
+      func.call @net_stage0(%x, %w0, %t1) : (...) -> ()
+      func.call @net_stage1(%t1, %w1, %result) : (...) -> ()
+      func.return
+    }
 """
 
 from __future__ import annotations
@@ -274,11 +285,91 @@ def build_kernel(
 @dataclass
 class TileKernel:
     """A tile-dialect kernel read back: its DRAM tensors (by name) and its steps, whose
-    ``Dma.tensor`` names a tensor."""
+    ``Dma.tensor`` names a tensor; for a host function, its kernels' steps in call order
+    with a ``None`` between two kernels (where the earlier one's results must be in DRAM)."""
 
     function: func.FuncOp
     tensors: dict[str, DramTensor]
-    steps: list[Step]
+    steps: list[Step | None]
+
+
+def read_host(function: func.FuncOp) -> TileKernel:
+    """The tensors of a host function (its arguments, its scratch tensors and its kernels'
+    globals) and its kernels' steps, renamed to the host's tensors."""
+    where = f"@{function.sym_name.data}"
+    tensors: dict[SSAValue, DramTensor] = {}
+    attrs = function.arg_attrs.data if function.arg_attrs else ()
+    for index, arg in enumerate(function.body.block.args):
+        entry = attrs[index].data.get(BUFFER_ATTR) if index < len(attrs) else None
+        if entry is None:
+            raise TileIRError(f"{where}: argument {index} has no {BUFFER_ATTR} attribute")
+        tensors[arg] = DramTensor.from_attr(entry, arg.type, f"{where} argument {index}")
+    steps: list[Step | None] = []
+    globals_: dict[str, DramTensor] = {}
+    module = function.parent_op()
+    for op in function.body.block.ops:
+        if isinstance(op, memref.AllocOp):
+            entry = op.attributes.get(BUFFER_ATTR)
+            if entry is None or tile.space_of(op.memref) is not None:
+                raise TileIRError(f"{_where(op)}: a host allocates DRAM tensors with a vtac.buffer")
+            tensors[op.memref] = DramTensor.from_attr(entry, op.memref.type, _where(op))
+        elif isinstance(op, func.CallOp):
+            callee = _callee(module, op)
+            kernel = read_kernel(callee)
+            bound = {}
+            for value, (local, tensor) in zip(
+                op.arguments, _arguments(callee, kernel), strict=True
+            ):
+                if value not in tensors:
+                    raise TileIRError(f"{_where(op)}: operands must be host tensors")
+                outer = tensors[value]
+                if outer.memref_type() != tensor.memref_type():
+                    raise TileIRError(
+                        f"{_where(op)}: {outer.name} is {outer.memref_type()}, "
+                        f"@{callee.sym_name.data} takes {tensor.memref_type()}"
+                    )
+                bound[local] = outer.name
+            for local, tensor in kernel.tensors.items():
+                if local not in bound:  # a global of the kernel
+                    bound[local] = tensor.name
+                    globals_[tensor.name] = tensor
+            if steps:
+                steps.append(None)
+            steps += [
+                Dma(bound[step.tensor], step.insn) if isinstance(step, Dma) else step
+                for step in kernel.steps
+            ]
+        elif not isinstance(op, func.ReturnOp):
+            raise TileIRError(f"{_where(op)}: a host only allocates tensors and calls kernels")
+    found = list(tensors.values()) + list(globals_.values())
+    names = [t.name for t in found]
+    if len(set(names)) != len(names):
+        raise TileIRError(f"{where}: buffer names repeat: {sorted(names)}")
+    ordered = sorted(found, key=lambda t: t.role == "output")  # outputs last
+    return TileKernel(function, {t.name: t for t in ordered}, steps)
+
+
+def _callee(module: Operation | None, call: func.CallOp) -> func.FuncOp:
+    name = call.callee.root_reference.data
+    found = None
+    if module is not None:
+        found = next(
+            (o for o in module.walk() if isinstance(o, func.FuncOp) and o.sym_name.data == name),
+            None,
+        )
+    if found is None or not is_tile_kernel(found):
+        raise TileIRError(f"{_where(call)}: @{name} is not a tile kernel of the module")
+    return found
+
+
+def _arguments(function: func.FuncOp, kernel: TileKernel) -> list[tuple[str, DramTensor]]:
+    """(name, tensor) of a kernel's arguments, in order."""
+    attrs = function.arg_attrs.data if function.arg_attrs else ()
+    result = []
+    for index, arg in enumerate(function.body.block.args):
+        tensor = DramTensor.from_attr(attrs[index].data[BUFFER_ATTR], arg.type, "")
+        result.append((tensor.name, kernel.tensors[tensor.name]))
+    return result
 
 
 def is_tile_kernel(op: Operation) -> bool:
@@ -287,6 +378,48 @@ def is_tile_kernel(op: Operation) -> bool:
         isinstance(o, tile.DmaLoadOp | tile.DmaStoreOp | tile.GemmOp | tile.AluOp)
         for o in op.walk()
     )
+
+
+def is_host(op: Operation) -> bool:
+    """Whether ``op`` is a host function: one that calls tile kernels."""
+    return (
+        isinstance(op, func.FuncOp)
+        and bool(op.body.blocks)
+        and any(isinstance(o, func.CallOp) for o in op.body.block.ops)
+    )
+
+
+def build_host(
+    name: str,
+    arguments: Sequence[DramTensor],
+    scratch: Sequence[DramTensor],
+    calls: Sequence[tuple[str, Sequence[str]]],
+    attributes: dict[str, Attribute],
+) -> func.FuncOp:
+    """A host function over ``arguments`` (by name) that allocates the ``scratch`` tensors and
+    calls each kernel of ``calls`` (its symbol and the names of the tensors it takes)."""
+    function = func.FuncOp(
+        name,
+        ([t.memref_type() for t in arguments], []),
+        arg_attrs=ArrayAttr([DictionaryAttr({BUFFER_ATTR: t.attr()}) for t in arguments]),
+    )
+    block = function.body.block
+    values: dict[str, SSAValue] = {}
+    for tensor, arg in zip(arguments, block.args, strict=True):
+        arg.name_hint = tensor.name
+        values[tensor.name] = arg
+    ops: list[Operation] = []
+    for tensor in scratch:
+        alloc = memref.AllocOp([], [], tensor.memref_type())
+        alloc.attributes[BUFFER_ATTR] = tensor.attr()
+        alloc.results[0].name_hint = tensor.name
+        values[tensor.name] = alloc.results[0]
+        ops.append(alloc)
+    for callee, names in calls:
+        ops.append(func.CallOp(callee, [values[n] for n in names], []))
+    block.add_ops([*ops, func.ReturnOp()])
+    function.attributes.update(attributes)
+    return function
 
 
 def _where(op: Operation) -> str:

@@ -108,6 +108,8 @@ class TileProblem:
     alu_passes: int = 0
     #: loops that must not be split (window loops over a zero border: see plan_tiles)
     whole: frozenset[str] = frozenset()
+    #: tensors whose DRAM layout is fixed (shared with another stage): never reordered
+    kept: frozenset[str] = frozenset()
 
     @property
     def extents(self) -> dict[str, int]:
@@ -119,6 +121,8 @@ class TileProblem:
         extents = self.extents
 
         def operand(op: TileOperand) -> TileOperand:
+            if op.name in self.kept:
+                return op
             order = coordinate_order(op.loops, lambda c: tiles[c] == extents[c])  # type: ignore[index]
             shape = op.dram_shape(extents)
             loops = tuple(op.loops[i] for i in order)
@@ -522,7 +526,8 @@ def _best_for(
         return count
 
     def transfer_cycles(op: TileOperand, count: np.ndarray, footprint: np.ndarray) -> np.ndarray:
-        row = np.minimum(_row_elems(op, tiles, refined), (1 << 16) - 1)
+        layout = None if op.name in problem.kept else refined
+        row = np.minimum(_row_elems(op, tiles, layout), (1 << 16) - 1)
         rows = -(-footprint // row)
         return count * (timing.mem_insn_overhead + rows * timing.row_cycles(row * op.elem_bytes))
 
@@ -535,7 +540,8 @@ def _best_for(
     load_cycles = transfer_cycles(problem.inp, loads(problem.inp), inp_fp)
     load_cycles += transfer_cycles(problem.wgt, loads(problem.wgt), wgt_fp)
     out_fp = _footprint(problem.out, tiles)
-    out_row = np.minimum(_row_elems(problem.out, tiles, refined), (1 << 16) - 1)
+    out_layout = None if problem.out.name in problem.kept else refined
+    out_row = np.minimum(_row_elems(problem.out, tiles, out_layout), (1 << 16) - 1)
     store_cycles = out_tiles * (
         timing.mem_insn_overhead
         + -(-out_fp // out_row) * timing.row_cycles(out_row * problem.out_store_bytes)

@@ -254,18 +254,34 @@ class PackSpec:
             indices.append(idx)
         return indices, valid
 
+    def same_layout(self, other: PackSpec) -> bool:
+        """Whether ``other`` puts every element of the same logical tensor at the same packed
+        position (and pads the same positions), whatever the loops are called."""
+        if self.logical_shape != other.logical_shape or self.packed_shape != other.packed_shape:
+            return False
+        shape = self.packed_shape
+        mine, valid = self._logical_indices()
+        theirs, their_valid = other._logical_indices()
+        here, there = np.broadcast_to(valid, shape), np.broadcast_to(their_valid, shape)
+        if not np.array_equal(here, there):
+            return False
+        return all(
+            np.array_equal(np.broadcast_to(a, shape)[here], np.broadcast_to(b, shape)[here])
+            for a, b in zip(mine, theirs, strict=True)
+        )
+
     def pack(self, array: np.ndarray, dtype: np.dtype | type) -> np.ndarray:
         """The packed array of ``array`` (zeros where padding)."""
         if tuple(array.shape) != self.logical_shape:
             raise PackError(f"expected shape {self.logical_shape}, got {tuple(array.shape)}")
         indices, valid = self._logical_indices()
         shape = self.packed_shape
-        clipped = [
-            np.clip(np.broadcast_to(idx, shape), 0, n - 1)
-            for idx, n in zip(indices, self.logical_shape, strict=True)
-        ]
+        # clipped while still sparse: the gather broadcasts them, never materialised whole
+        clipped = tuple(
+            np.clip(idx, 0, n - 1) for idx, n in zip(indices, self.logical_shape, strict=True)
+        )
         mask = np.broadcast_to(valid, shape)
-        return np.where(mask, array[tuple(clipped)], 0).astype(dtype)
+        return np.where(mask, array[clipped], 0).astype(dtype)
 
     def unpack(self, packed: np.ndarray) -> np.ndarray:
         """The logical tensor held in ``packed`` (each logical element read from one place)."""

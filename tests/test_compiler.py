@@ -167,7 +167,7 @@ def test_unsupported_programs_are_refused() -> None:
         "  %y = nn.relu %x : (tensor<4x16xi32>) -> tensor<4x16xi32>\n"
         "  func.return %y : tensor<4x16xi32>\n}\n"
     )
-    with pytest.raises(CompileError, match="vtac compiles functions of one nn.conv2d"):
+    with pytest.raises(CompileError, match="vtac compiles functions of a chain of nn.conv2d"):
         compile_module(vtac.parse_ir(text))
 
 

@@ -3,8 +3,9 @@
 ``compile_module`` runs the default pipeline (:data:`vtac.passes.registry.DEFAULT_PIPELINE`:
 vtac-isel, vtac-layout, vtac-tile, vtac-lower-to-vta, vtac-insert-deps) on the chosen function
 and hands the resulting vta module to the backend (:mod:`vtac.backends.vta`). The function must
-be one contraction on function arguments followed by an elementwise epilogue chain (see
-:mod:`vtac.passes.contraction`).
+be a chain of stages, each a contraction followed by an elementwise epilogue, each stage reading
+the one before (see :mod:`vtac.passes.contraction`); the stages run one after the other in one
+instruction stream, intermediate results in DRAM.
 """
 
 from __future__ import annotations
@@ -22,34 +23,56 @@ from vtac.backends.reference import find_function, run_function
 from vtac.backends.vta import build_image
 from vtac.dialects import nn
 from vtac.dialects.vta import CONFIG_ATTR, config_attr
-from vtac.passes.contraction import CompileError, kernel_ops, read_embedding, workload_of
+from vtac.passes.contraction import CompileError, kernel_stages, read_embedding, workload_of
 from vtac.passes.embedding import Embedding
 from vtac.passes.insert_deps import InsertDeps
 from vtac.passes.isel import InstructionSelection
 from vtac.passes.layout import Layout
 from vtac.passes.lower_to_vta import LowerToVta
 from vtac.passes.schedule import Tile, TileOptions, read_schedule
-from vtac.passes.tile_ir import is_tile_kernel
+from vtac.passes.tile_ir import is_host, is_tile_kernel
 from vtac.passes.tiling import Schedule
 from vtac.runtime.config import VTAConfig
 from vtac.runtime.image import ProgramImage
 from vtac.runtime.simulator import SimStats, simulate
 from vtac.runtime.timing import TimingReport, time_program
 
-__all__ = ["CompileError", "Compiled", "RunReport", "compile_module", "run_module"]
+__all__ = ["CompileError", "Compiled", "RunReport", "StagePlan", "compile_module", "run_module"]
+
+
+@dataclass(frozen=True)
+class StagePlan:
+    """What the compiler decided for one stage (contraction and epilogue) of a function."""
+
+    embedding: Embedding
+    schedule: Schedule
+    loops: tuple[tuple[str, int], ...]  # the blocked loops and their extents
 
 
 @dataclass
 class Compiled:
-    """A compiled program and what the compiler decided."""
+    """A compiled program and what the compiler decided, stage by stage."""
 
     image: ProgramImage
-    embedding: Embedding
-    schedule: Schedule
+    stages: list[StagePlan]
     seconds: float
     inputs: list[str]
     output: str
-    loops: tuple[tuple[str, int], ...]  # the blocked loops and their extents
+
+    @property
+    def embedding(self) -> Embedding:
+        """The first stage's embedding (the only one of a one-stage function)."""
+        return self.stages[0].embedding
+
+    @property
+    def schedule(self) -> Schedule:
+        """The first stage's schedule."""
+        return self.stages[0].schedule
+
+    @property
+    def loops(self) -> tuple[tuple[str, int], ...]:
+        """The first stage's blocked loops and their extents."""
+        return self.stages[0].loops
 
 
 def compile_module(
@@ -69,7 +92,7 @@ def compile_module(
     are shortcuts. ``module`` itself is left unchanged."""
     start = time.perf_counter()
     function = find_function(module, name)
-    kernel_ops(function)  # a CompileError if vtac cannot compile it
+    kernel_stages(function)  # a CompileError if vtac cannot compile it
     work = ModuleOp([function.clone()])
     work.attributes.update(module.attributes)
     if config is not None:
@@ -83,10 +106,7 @@ def compile_module(
     if vthreads:
         options = dataclasses.replace(options, vthreads=vthreads)
     Tile.of(options).apply(ctx, work)
-    (kernel,) = (op for op in work.body.block.ops if is_tile_kernel(op))
-    assert isinstance(kernel, func.FuncOp)
-    schedule, loops = read_schedule(kernel)
-    chosen = read_embedding(kernel)
+    stages = [_plan_of(kernel) for kernel in _stage_kernels(work)]
     LowerToVta().apply(ctx, work)
     InsertDeps().apply(ctx, work)
     image = build_image(work)
@@ -94,7 +114,24 @@ def compile_module(
     inputs = [b.name for b in image.buffers if b.role == "input"]
     output = next(b.name for b in image.buffers if b.role == "output")
     seconds = time.perf_counter() - start
-    return Compiled(image, chosen, schedule, seconds, inputs, output, loops)
+    return Compiled(image, stages, seconds, inputs, output)
+
+
+def _stage_kernels(module: ModuleOp) -> list[func.FuncOp]:
+    """The tile kernels of a tiled module in the order they run (a chain's host calls them)."""
+    functions = {
+        op.sym_name.data: op for op in module.body.block.ops if isinstance(op, func.FuncOp)
+    }
+    host = next((f for f in functions.values() if is_host(f)), None)
+    if host is None:
+        return [f for f in functions.values() if is_tile_kernel(f)]
+    calls = [op for op in host.body.block.ops if isinstance(op, func.CallOp)]
+    return [functions[c.callee.root_reference.data] for c in calls]
+
+
+def _plan_of(kernel: func.FuncOp) -> StagePlan:
+    schedule, loops = read_schedule(kernel)
+    return StagePlan(read_embedding(kernel), schedule, loops)
 
 
 @dataclass
