@@ -12,7 +12,12 @@ Buffers are laid out in order, each aligned to 256 bytes (as :class:`ImageBuilde
 (relative to the assembly file) fills the buffer: a ``.npy`` array of its shape, or a micro-op
 ``.s`` file for a uint32 buffer of micro-ops. ``dram_base=@NAME`` and ``dram_base=@NAME+K`` are
 the buffer's offset in elements of the instruction's memory type (plus K);
-:func:`assemble_image` builds the whole program image.
+:func:`assemble_image` builds the whole program image. A trailing ``align=BYTES`` (a multiple
+of 256) starts a buffer on a coarser boundary, for elements larger than 256 bytes.
+
+``.uops NAME [align=BYTES]`` declares a micro-op buffer in place, filled by the micro-op lines
+that follow it (up to the next directive or instruction): the inline form of
+``.buffer NAME uop uint32 N FILE.s``. ``vtac-opt -t vta-asm`` prints programs this way.
 """
 
 from __future__ import annotations
@@ -24,7 +29,14 @@ from pathlib import Path
 import numpy as np
 
 from vtac.runtime.config import VTAConfig
-from vtac.runtime.image import DTYPES, ROLES, ImageBuilder, ImageError, ProgramImage
+from vtac.runtime.image import (
+    BUFFER_ALIGN,
+    DTYPES,
+    ROLES,
+    ImageBuilder,
+    ImageError,
+    ProgramImage,
+)
 from vtac.runtime.isa import (
     EncodingError,
     Instruction,
@@ -41,7 +53,9 @@ from vtac.runtime.isa import (
 
 _INDEX = re.compile(r"^\s*\d+\s*:")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_BUFFER_SYNTAX = ".buffer NAME ROLE DTYPE SHAPE [FILE]"
+_BUFFER_SYNTAX = ".buffer NAME ROLE DTYPE SHAPE [FILE] [align=BYTES]"
+_UOPS_SYNTAX = ".uops NAME [align=BYTES]"
+_UOP_FIELDS = ("dst_idx", "src_idx", "wgt_idx")
 
 
 class AssemblyError(ValueError):
@@ -58,6 +72,9 @@ class _Decl:
     shape: tuple[int, ...]
     file: str | None
     where: str
+    align: int = BUFFER_ALIGN
+    #: the micro-op words of a ``.uops`` block
+    words: np.ndarray | None = None
 
 
 def _lines(text: str) -> list[tuple[int, str]]:
@@ -99,17 +116,34 @@ def _parse(
 ) -> tuple[list[Instruction], ImageBuilder, list[_Decl]]:
     """Instructions (references resolved), the arena layout and the directives of a text."""
     decls, lines = [], []
+    block: list[tuple[int, str]] | None = None  # micro-op lines of the open .uops block
     for number, line in _lines(text):
-        if line.startswith("."):
+        is_uop = line.split("=", 1)[0] in _UOP_FIELDS
+        if block is not None and not is_uop:  # the block ends
+            decls[-1] = _with_uops(decls[-1], block, config, source)
+            block = None
+        if is_uop:
+            if block is None:
+                raise AssemblyError(
+                    f"{source}:{number}: a micro-op line outside a .uops block "
+                    f"({_UOPS_SYNTAX} comes first)"
+                )
+            block.append((number, line))
+        elif line.startswith("."):
             decls.append(_directive(line, f"{source}:{number}"))
+            block = [] if decls[-1].words is not None else None
         else:
             lines.append((number, line))
+    if block is not None:
+        decls[-1] = _with_uops(decls[-1], block, config, source)
     builder = ImageBuilder(config)
     offsets: dict[str, int] = {}
     for decl in decls:
         if decl.name in offsets:
             raise AssemblyError(f"{decl.where}: buffer {decl.name} is declared twice")
-        offsets[decl.name] = builder.add(decl.name, decl.role, decl.dtype, decl.shape).offset
+        offsets[decl.name] = builder.add(
+            decl.name, decl.role, decl.dtype, decl.shape, data=decl.words, align=decl.align
+        ).offset
     insns = []
     for number, line in lines:
         try:
@@ -122,10 +156,23 @@ def _parse(
 
 
 def _directive(line: str, where: str) -> _Decl:
-    """A ``.buffer NAME ROLE DTYPE SHAPE [FILE]`` line."""
+    """A ``.buffer NAME ROLE DTYPE SHAPE [FILE] [align=BYTES]`` or ``.uops NAME [align=BYTES]``
+    line (a ``.uops`` declaration gets its words from the lines after it)."""
     tokens = line.split()
+    align = BUFFER_ALIGN
+    if len(tokens) > 2 and tokens[-1].startswith("align="):
+        align = _alignment(tokens.pop().removeprefix("align="), where)
+    if tokens[0] == ".uops":
+        if len(tokens) != 2:
+            raise AssemblyError(f"{where}: expected {_UOPS_SYNTAX}, got {line!r}")
+        if not _NAME.fullmatch(tokens[1]):
+            raise AssemblyError(f"{where}: buffer name {tokens[1]!r} is not an identifier")
+        empty = np.zeros(0, np.uint32)
+        return _Decl(tokens[1], "uop", "uint32", (0,), None, where, align, empty)
     if tokens[0] != ".buffer":
-        raise AssemblyError(f"{where}: unknown directive {tokens[0]!r}; expected {_BUFFER_SYNTAX}")
+        raise AssemblyError(
+            f"{where}: unknown directive {tokens[0]!r}; expected {_BUFFER_SYNTAX} or {_UOPS_SYNTAX}"
+        )
     if len(tokens) not in (5, 6):
         raise AssemblyError(f"{where}: expected {_BUFFER_SYNTAX}, got {line!r}")
     name, role, dtype, shape = tokens[1:5]
@@ -138,7 +185,22 @@ def _directive(line: str, where: str) -> _Decl:
     dims = shape.split("x")
     if not all(d.isdigit() and int(d) > 0 for d in dims):
         raise AssemblyError(f"{where}: shape {shape!r} is not positive sizes joined by x (16x16)")
-    return _Decl(name, role, dtype, tuple(int(d) for d in dims), (tokens[5:] or [None])[0], where)
+    file = (tokens[5:] or [None])[0]
+    return _Decl(name, role, dtype, tuple(int(d) for d in dims), file, where, align)
+
+
+def _alignment(raw: str, where: str) -> int:
+    if not raw.isdigit() or int(raw) == 0 or int(raw) % BUFFER_ALIGN:
+        raise AssemblyError(f"{where}: align={raw}: expected a multiple of {BUFFER_ALIGN} bytes")
+    return int(raw)
+
+
+def _with_uops(decl: _Decl, lines: list[tuple[int, str]], config: VTAConfig, source: str) -> _Decl:
+    """A ``.uops`` declaration with the micro-op lines of its block."""
+    if not lines:
+        raise AssemblyError(f"{decl.where}: .uops {decl.name} is followed by no micro-op lines")
+    words = _uop_words(lines, config, source)
+    return replace(decl, shape=(words.size,), words=words)
 
 
 def _instruction(line: str, config: VTAConfig, offsets: dict[str, int]) -> Instruction:
@@ -193,12 +255,17 @@ def disassemble(insns: list[Instruction]) -> str:
 
 def assemble_uops(text: str, config: VTAConfig, source: str = "<input>") -> np.ndarray:
     """Micro-op words (uint32) of a micro-op text."""
+    return _uop_words(_lines(text), config, source)
+
+
+def _uop_words(lines: list[tuple[int, str]], config: VTAConfig, source: str) -> np.ndarray:
+    """Micro-op words of ``(line number, text)`` lines."""
     uops = []
-    for number, line in _lines(text):
+    for number, line in lines:
         values: dict[str, int] = {}
         for token in line.split():
             name, sep, raw = token.partition("=")
-            if not sep or name not in ("dst_idx", "src_idx", "wgt_idx"):
+            if not sep or name not in _UOP_FIELDS:
                 raise AssemblyError(
                     f"{source}:{number}: expected dst_idx=, src_idx= or wgt_idx=, got {token!r}"
                 )

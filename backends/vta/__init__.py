@@ -19,9 +19,9 @@ from xdsl.dialects.builtin import ModuleOp, SymbolRefAttr
 from xdsl.targets import Target
 
 from vtac.dialects import vta
-from vtac.runtime.assembly import disassemble, disassemble_uops
-from vtac.runtime.image import ImageBuilder, ProgramImage
-from vtac.runtime.isa import elem_bytes, encode_uops
+from vtac.runtime.assembly import disassemble_uops
+from vtac.runtime.image import BUFFER_ALIGN, ImageBuilder, ProgramImage
+from vtac.runtime.isa import Load, Store, elem_bytes, encode_uops, format_instruction
 
 
 class BackendError(ValueError):
@@ -39,6 +39,19 @@ def _program(module: ModuleOp, name: str | None) -> vta.ProgramOp:
     return programs[0]
 
 
+def _alignments(program: vta.ProgramOp) -> dict[str, int]:
+    """Bytes each buffer's start must be a multiple of: a whole element of every access to it."""
+    config = vta.module_config(program)
+    align: dict[str, int] = {}
+    for insn in program.body.block.ops:
+        ref = insn.attributes.get("buffer")
+        if isinstance(ref, SymbolRefAttr):
+            size = elem_bytes(config, insn.field("memory_type"))  # type: ignore[attr-defined]
+            name = ref.root_reference.data
+            align[name] = math.lcm(align.get(name, 1), size)
+    return align
+
+
 def build_image(module: ModuleOp, name: str | None = None) -> ProgramImage:
     """The program image of the module's ``vta.program`` (the one named ``name``)."""
     module.verify()
@@ -46,13 +59,7 @@ def build_image(module: ModuleOp, name: str | None = None) -> ProgramImage:
     program = _program(module, name)
     builder = ImageBuilder(config)
     placement: dict[str, int] = {}
-    align: dict[str, int] = {}  # a buffer starts on a whole element of every access to it
-    for insn in program.body.block.ops:
-        ref = insn.attributes.get("buffer")
-        if isinstance(ref, SymbolRefAttr):
-            size = elem_bytes(config, insn.field("memory_type"))  # type: ignore[attr-defined]
-            name = ref.root_reference.data
-            align[name] = math.lcm(align.get(name, 1), size)
+    align = _alignments(program)
     for op in module.walk():
         if isinstance(op, vta.BufferOp):
             spec = op.spec()
@@ -85,23 +92,62 @@ def build_image(module: ModuleOp, name: str | None = None) -> ProgramImage:
 
 
 def assembly(module: ModuleOp, name: str | None = None) -> str:
-    """Text assembly of the program (what ``vtac asm`` reads), with the buffer table and
-    micro-op kernels as comments."""
+    """Text assembly of the program, as ``vtac asm`` reads it: ``.buffer`` directives for the
+    DRAM arena (packed shapes, in the image's order), ``.uops`` blocks for the micro-op kernels,
+    and the instructions with ``dram_base=@NAME+K`` references, so that ``vtac asm --image``
+    rebuilds the image's arena layout and instructions. Inputs are set packed (each buffer's
+    layout is given in a comment); the data of constant buffers is not printed and must be
+    supplied as the directive's FILE."""
     image = build_image(module, name)
-    lines = [f"# vta.program @{_program(module, name).sym_name.data}"]
+    program = _program(module, name)
+    config = image.config
+    align = _alignments(program)
+    constants = {
+        op.sym_name.data
+        for op in module.walk()
+        if isinstance(op, vta.BufferOp) and op.data() is not None
+    }
+    lines = [
+        f"# vta.program @{program.sym_name.data}",
+        "# The DRAM arena, in this order, each buffer 256-byte aligned: vtac asm --image builds",
+        "# it. Buffers hold packed data (the layout of each is given below it).",
+    ]
     for buf in image.buffers:
-        lines.append(
-            f"# buffer {buf.name}: {buf.role}, bytes [{buf.offset}, {buf.offset + buf.size})"
-        )
+        coarse = align.get(buf.name, 1)
+        suffix = f" align={math.lcm(coarse, BUFFER_ALIGN)}" if coarse > BUFFER_ALIGN else ""
+        where = f"# bytes [{buf.offset}, {buf.offset + buf.size})"
         if buf.role == "uop":
+            lines.append(f".uops {buf.name}{suffix}  {where}")
             words = np.frombuffer(
                 image.dram[buf.offset : buf.offset + buf.size].tobytes(), dtype=np.uint32
             )
-            first = buf.offset // image.config.uop_elem_bytes
-            lines += [
-                f"#   {line}" for line in disassemble_uops(words, image.config, first).splitlines()
-            ]
-    return "\n".join(lines) + "\n" + disassemble(image.insns)
+            lines += [f"  {uop}" for uop in disassemble_uops(words, config).splitlines()]
+            continue
+        shape = "x".join(str(n) for n in buf.packed_shape)
+        lines.append(f".buffer {buf.name} {buf.role} {buf.dtype} {shape}{suffix}  {where}")
+        if buf.layout is not None:
+            logical = "x".join(str(n) for n in buf.shape)
+            what = f"{logical} {buf.dtype},"
+            if buf.planes > 1:  # STORE moves 8 bits: int32 results leave as byte planes
+                what = f"{logical} int32 in {buf.planes} byte planes, each of"
+            lines.append(f"#   {what} layout {buf.layout.to_text()}")
+        if buf.name in constants:
+            lines.append(
+                f"#   constant {buf.name}: its packed data is not printed here; supply it as the "
+                "directive's FILE (a .npy of the packed shape), or the arena holds zeros"
+            )
+    offsets = {buf.name: buf.offset for buf in image.buffers}
+    for index, (op, insn) in enumerate(zip(program.body.block.ops, image.insns, strict=True)):
+        text = format_instruction(insn)
+        ref = op.attributes.get("buffer")
+        if isinstance(ref, SymbolRefAttr) and isinstance(insn, Load | Store):
+            target = ref.root_reference.data
+            extra = insn.dram_base - offsets[target] // elem_bytes(config, insn.memory_type)
+            if extra >= 0:
+                symbolic = f"dram_base=@{target}" + (f"+{extra}" if extra else "")
+                text = text.replace(f" dram_base={insn.dram_base} ", f" {symbolic} ", 1)
+        lines.append(f"{index}: {text}")
+    return "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True)
