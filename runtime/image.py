@@ -285,6 +285,8 @@ class ProgramImage:
                     f"buffer {buf.name}: bytes [{buf.offset}, {buf.offset + buf.size}) leave the "
                     f"{self.dram.size}-byte arena"
                 )
+            if buf.layout is not None:
+                _check_layout(buf)
             want = math.prod(buf.packed_shape) * np.dtype(DTYPES[buf.dtype]).itemsize
             if want != buf.size:
                 raise ImageError(
@@ -386,6 +388,72 @@ def _check_fields(buf: Buffer, index: int) -> None:
         value = getattr(buf, key)
         if not _is(value, int) or value < low:
             raise ImageError(f"{what}: {key} {value!r} is not an integer >= {low}")
+
+
+def _check_layout(buf: Buffer) -> None:
+    """The buffer's packing specification is well formed (a loaded one comes from an untrusted
+    file): every index, coordinate and lane group of a known kind with fields of the right
+    types, every loop it reads given an extent and a place in the packed array, its logical
+    shape the buffer's shape."""
+    spec, what = buf.layout, f"buffer {buf.name}: layout"
+    assert spec is not None
+
+    def names(*values: object) -> bool:
+        return all(_is(v, str) for v in values)
+
+    def counts(*values: object, low: int = 1) -> bool:
+        return all(_is(v, int) and v >= low for v in values)
+
+    if spec.logical_shape != buf.shape:
+        raise ImageError(f"{what}: logical shape {spec.logical_shape} is not the shape {buf.shape}")
+    for name, extent in spec.extents:
+        if not (names(name) and counts(extent)):
+            raise ImageError(f"{what}: extent {name}={extent!r} is not a positive integer")
+    for group in spec.groups:
+        if not (names(group.name, *group.loops) and counts(group.lanes)):
+            raise ImageError(f"{what}: malformed lane group {group}")
+    bound: set[str] = {loop for g in spec.groups for loop in g.loops}
+    rows: set[int] = set()
+    for kind, value in spec.coords:
+        if kind in ("loop", "block") and names(value):
+            bound |= {str(value)} if kind == "loop" else set()
+        elif kind == "rows" and counts(value, low=0):
+            rows.add(int(value))
+        else:
+            raise ImageError(
+                f"{what}: coordinate {[kind, value]} is not ['loop', NAME], ['block', GROUP] "
+                "or ['rows', DIM]"
+            )
+    for dim, entry in enumerate(spec.index):
+        if entry[:1] == ("loop",) and len(entry) == 2 and names(entry[1]):
+            read = [entry[1]]
+        elif (
+            entry[:1] == ("window",)
+            and len(entry) == 5
+            and names(entry[1], entry[3])
+            and counts(entry[2])
+            and _is(entry[4], int)
+        ):
+            read = [entry[1], entry[3]]
+        elif entry == ("rows",):
+            read = []
+            if dim not in rows:
+                raise ImageError(f"{what}: dimension {dim} is read from no rows({dim}) coordinate")
+        else:
+            raise ImageError(
+                f"{what}: index {list(entry)} of dimension {dim} is not ['loop', NAME], "
+                "['window', OUTER, STRIDE, INNER, OFFSET] or ['rows']"
+            )
+        unbound = [loop for loop in read if loop not in bound]
+        if unbound:
+            raise ImageError(
+                f"{what}: dimension {dim} reads loop {unbound[0]}, which is neither a coordinate "
+                "nor folded into a lane group"
+            )
+    try:
+        spec.check()
+    except PackError as err:
+        raise ImageError(f"{what}: {err}") from None
 
 
 class ImageBuilder:

@@ -35,6 +35,10 @@ EXACT_F32_TERMS = 1024
 #: ones on several threads, which stalls for milliseconds when other processes keep the cores
 #: busy; a series of single-threaded calls does not.
 BLAS_CALL_MACS = 1 << 18
+#: Most float values :meth:`GemmPlan.sums` gathers at once: a GEMM whose operands would take
+#: more (up to ``MAX_STEPS`` block products, 32 GiB of weights) runs in slices of its products,
+#: each slice's sums added to its targets in int64.
+GATHER_VALUES = 1 << 24
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,7 @@ class GemmPlan:
             self.buckets.append(_Bucket(src, wgt, len(self._batch) + 1 + chunked, chunked))
             dsts.append(dst.reshape(-1))
         dst = np.concatenate(dsts)
+        self._dst = dst  # the destination of every product, in the order sums computes them
         order = np.argsort(dst, kind="stable")
         first = np.flatnonzero(np.diff(dst[order], prepend=-1))
         #: the distinct accumulator entries :meth:`sums` adds to, in its order
@@ -154,6 +159,12 @@ class GemmPlan:
         transposed weight mirror [depth + 1, BLOCK_IN, BLOCK_OUT], each ending in a zero entry.
         """
         batch, block_out = inp.shape[1], wgt_t.shape[2]
+        gathered = sum(
+            b.src.size * batch * inp.shape[2] + b.wgt.size * wgt_t.shape[1] * block_out
+            for b in self.buckets
+        )
+        if gathered > GATHER_VALUES:
+            return self._sliced_sums(inp, wgt_t)
         parts = []
         for bucket in self.buckets:
             left = np.take(inp, bucket.src, axis=0)  # [..., C, T, BATCH, BLOCK_IN]
@@ -178,6 +189,45 @@ class GemmPlan:
         if self._first is None:
             return values.reshape(-1, self._repeats, batch, block_out).sum(axis=1)
         return np.add.reduceat(values, self._first, axis=0)
+
+    def _sliced_sums(self, inp: np.ndarray, wgt_t: np.ndarray) -> np.ndarray:
+        """:meth:`sums` for operands too large to gather at once: each bucket's products in
+        slices of at most about ``GATHER_VALUES`` gathered values (along the leading axes,
+        then along the rows), each slice's results added to their targets in int64."""
+        batch, block_in, block_out = inp.shape[1], inp.shape[2], wgt_t.shape[2]
+        out = np.zeros((self.targets.size, batch, block_out), dtype=np.int64)
+        target_of = np.searchsorted(self.targets, self._dst) if self._order is not None else None
+        start = 0  # the bucket's first product among all of them
+        for bucket in self.buckets:
+            lead = int(np.prod(bucket.src.shape[: bucket.lead]))
+            terms = bucket.src.shape[-1]
+            src = bucket.src.reshape(lead, -1, terms)  # [L, R, T]
+            wgt = bucket.wgt.reshape(lead, terms)  # [L, T]
+            rows = src.shape[1]
+            kept = lead // bucket.src.shape[0] if bucket.chunked else lead  # L per chunk
+            per_lead = max(rows * terms * batch * block_in, terms * block_in * block_out)
+            lead_step = max(1, GATHER_VALUES // per_lead)
+            row_step = max(1, GATHER_VALUES // (terms * batch * block_in))
+            for lo in range(0, lead, lead_step):
+                leads = np.arange(lo, min(lead, lo + lead_step))
+                right = np.take(wgt_t, wgt[leads], axis=0).reshape(leads.size, -1, block_out)
+                if self.float64:
+                    right = right.astype(np.float64)
+                for r0 in range(0, rows, row_step):
+                    r1 = min(rows, r0 + row_step)
+                    left = np.take(inp, src[leads, r0:r1], axis=0)  # [l, r, T, BATCH, BLOCK_IN]
+                    if batch > 1 and terms > 1:
+                        left = np.swapaxes(left, -3, -2)
+                    left = left.reshape(leads.size, -1, terms * block_in)
+                    if self.float64:
+                        left = left.astype(np.float64)
+                    values = _matmul(left, right).astype(np.int64)  # [l, r * BATCH, BLOCK_OUT]
+                    values = values.reshape(-1, batch, block_out)
+                    product = (leads % kept)[:, None] * rows + np.arange(r0, r1)[None, :]
+                    product = start + product.reshape(-1)
+                    _accumulate(out, product if target_of is None else target_of[product], values)
+            start += kept * rows
+        return out
 
 
 def _groups(
@@ -239,3 +289,11 @@ def _matmul(left: np.ndarray, right: np.ndarray) -> np.ndarray:
         return np.matmul(left, right)
     parts = [np.matmul(left[..., lo : lo + step, :], right) for lo in range(0, rows, step)]
     return np.concatenate(parts, axis=-2)
+
+
+def _accumulate(out: np.ndarray, targets: np.ndarray, values: np.ndarray) -> None:
+    """``out[targets] += values`` with repeated targets summed (in int64, exactly)."""
+    order = np.argsort(targets, kind="stable")
+    ordered = targets[order]
+    first = np.flatnonzero(np.diff(ordered, prepend=-1))
+    out[ordered[first]] += np.add.reduceat(values[order], first, axis=0)

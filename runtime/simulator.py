@@ -45,6 +45,9 @@ from vtac.runtime.timing import QUEUE_DEPTH, module_of
 STRICT_UOP_DEPTH = 2048
 #: Most steps (iter_out * iter_in * micro-ops) one GEMM or ALU instruction may have here.
 MAX_STEPS = 1 << 25
+#: Most chunks one ALU instruction's chained steps (steps reading or rewriting what an earlier
+#: step wrote) may run in here: each chunk is a few numpy operations, run one after the other.
+MAX_ALU_CHUNKS = 1 << 14
 #: Distinct GEMM/ALU plans a simulator keeps.
 PLAN_CACHE_SIZE = 256
 MODULES = ("load", "compute", "store")
@@ -716,6 +719,12 @@ def _runs(dst: np.ndarray, src: np.ndarray) -> list[tuple[Index, Index | None]]:
             low, width = high, 2 * width
         runs.append((_index(dst[start:stop]), _index(src[start:stop])))
         start = stop
+        if len(runs) > MAX_ALU_CHUNKS and start < n:
+            raise _Fault(
+                f"the ALU steps chain (steps read or rewrite accumulator entries earlier steps "
+                f"wrote) into more than {MAX_ALU_CHUNKS} chunks that run one after the other, "
+                "more than this simulator executes in one instruction"
+            )
     return runs
 
 

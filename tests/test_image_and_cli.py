@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -514,6 +515,21 @@ def test_console_script_runs(tmp_path: Path) -> None:
     assert "1x16_i8w8a32_15_15_18_17" in done.stdout
 
 
+@pytest.mark.parametrize("command", [["configs"], ["run", str(ROOT / "examples" / "dense.mlir")]])
+def test_cli_stops_quietly_on_a_closed_stdout(command: list[str]) -> None:
+    """`vtac run ... | head -1`: the reader is gone before vtac writes; no BrokenPipeError
+    traceback, status 1."""
+    exe = shutil.which("vtac")
+    assert exe is not None, "the vtac console script is not installed"
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run([exe, *command], stdout=write, stderr=subprocess.PIPE, text=True)
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (1, "")
+
+
 def test_regression_binary_program_json_is_refused(image_dir: Path) -> None:
     """Found by fuzzing: a program.json that is not UTF-8 raised UnicodeDecodeError."""
     (image_dir / "program.json").write_bytes(b"\x80\xff")
@@ -536,3 +552,53 @@ def test_regression_truncated_declaration_is_a_clear_error(
         assert main([command, str(source), *extra, *name]) == 1
         err = capsys.readouterr().err
         assert err.startswith("vtac: error: @gemm is a declaration (no body)"), err
+
+
+SMALL_CONV = """\
+func.func @conv(%x: tensor<1x5x6x6xi8>, %w: tensor<16x5x3x3xi8>) -> tensor<1x16x6x6xi32> {
+  %0 = nn.conv2d %x, %w {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>}
+      : (tensor<1x5x6x6xi8>, tensor<16x5x3x3xi8>) -> tensor<1x16x6x6xi32>
+  func.return %0 : tensor<1x16x6x6xi32>
+}
+"""
+
+
+def _set(layout: dict, path: tuple, value: object) -> None:
+    node = layout
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("index", 2, 1), 1.5, r"index \['loop', 1.5\] of dimension 2 is not \['loop', NAME\]"),
+        (("index", 0), ["window", "oc", 0, "ic", 0], r"index \['window', 'oc', 0, 'ic', 0\]"),
+        (("index", 0), ["rows"], "dimension 0 is read from no rows"),
+        (("coords", 2), ["loop", "ic"], "dimension 2 reads loop kh, which is neither a"),
+        (("coords", 0, 0), None, r"coordinate \['None', 'block_out'\] is not"),
+        (("coords", 0), ["rows", "n"], r"coordinate \['rows', 'n'\] is not"),
+        (("coords", 0), ["rows", 7], r"rows\(7\) is not a dimension of the tensor"),
+        (("extents", 0, 1), 0, "extent oc=0 is not a positive integer"),
+        (("groups", 0, 1), 0, "malformed lane group"),
+        (("logical_shape", 0), 15, r"logical shape \(15, 5, 3, 3\) is not the shape"),
+    ],
+)
+def test_regression_malformed_layouts_are_refused(
+    tmp_path: Path, path: tuple, value: object, message: str
+) -> None:
+    """Found by fuzzing mutated images: a layout in program.json with a wrong field type, an
+    unknown coordinate kind or a loop placed nowhere raised KeyError or ValueError (a traceback
+    from vtac sim); each is an ImageError naming the buffer."""
+    import vtac
+    from vtac.compiler import compile_module
+
+    compile_module(vtac.parse_ir(SMALL_CONV)).image.save(tmp_path)
+    meta = json.loads((tmp_path / "program.json").read_text())
+    (weights,) = (b for b in meta["buffers"] if b["name"] == "w")
+    assert [c[0] for c in weights["layout"]["coords"]][:1] == ["block"]
+    _set(weights["layout"], path, value)
+    (tmp_path / "program.json").write_text(json.dumps(meta))
+    with pytest.raises(ImageError, match="buffer w: layout: " + message):
+        ProgramImage.load(tmp_path)

@@ -90,12 +90,14 @@ def test_gemm_matches_a_slow_loop(data: st.DataObject) -> None:
     # smaller limits exercise the cut contractions, the float64 path and the cut BLAS calls
     exact_terms = data.draw(st.sampled_from([1024, 2 * config.block_in, config.block_in // 2]))
     blas_macs = data.draw(st.sampled_from([1 << 18, 1]))
+    gather = data.draw(st.sampled_from([sim_gemm.GATHER_VALUES, 1, 600]))  # sliced sums too
     sim = filled_simulator(config, data.draw(st.integers(0, 1000)))
     sim.uop[2 : 2 + len(uops)] = encode_uops(uops, config)
     want = slow_gemm(sim.acc, sim.inp, sim.wgt, uops, insn)
     with (
         mock.patch.object(sim_gemm, "EXACT_F32_TERMS", exact_terms),
         mock.patch.object(sim_gemm, "BLAS_CALL_MACS", blas_macs),
+        mock.patch.object(sim_gemm, "GATHER_VALUES", gather),
     ):
         stats = sim.run([insn, insn, Finish()])  # the second runs from the cached plan
     want = slow_gemm(want, sim.inp, sim.wgt, uops, insn)

@@ -970,3 +970,51 @@ def test_strict_store_after_alu_is_accepted() -> None:
     with pytest.raises(SimError, match="MUL exists only"):
         arena, insns, _ = alu_program(AluOp.MUL, True, 3, acc, 1)
         simulate(DEFAULT, insns, arena.array(), strict=True)
+
+
+def test_regression_huge_gemm_runs_in_bounded_memory() -> None:
+    """Found by fuzzing with random valid instructions: a GEMM of 2^25 block products, all
+    into one accumulator entry, gathered 32 GiB of weights at once (a MemoryError traceback
+    from vtac sim). Products now run in slices; a 2^20-product one stays far below the 1 GiB
+    one gather took."""
+    import tracemalloc
+
+    arena = Arena(DEFAULT)
+    uop_at = arena.uops([Uop(0, 0, 0)])
+    gemm = Gemm(uop_bgn=0, uop_end=1, iter_out=1024, iter_in=1024)
+    sim = Simulator(DEFAULT, arena.array())
+    sim.inp[0] = 2
+    sim.wgt[0] = -3
+    load = Load(memory_type=MemType.UOP, dram_base=uop_at, y_size=1, x_size=1)
+    tracemalloc.start()
+    try:
+        sim.run([load, gemm, Finish()])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 300 << 20, peak
+    assert (sim.acc[0] == np.int32(1024 * 1024 * 16 * -6)).all()  # wraps like int32
+
+
+def test_regression_long_alu_chains_are_refused_clearly() -> None:
+    """Found by fuzzing mutated images: ALU steps that keep reading what earlier steps wrote
+    ran in millions of sequential chunks (minutes in vtac sim); past MAX_ALU_CHUNKS they are a
+    SimError naming the limit, like MAX_STEPS."""
+    from vtac.runtime import simulator
+
+    limit = simulator.MAX_ALU_CHUNKS
+    # running sums over 2000 entries, again and again: each step reads what the step before
+    # wrote, so every step is a chunk of its own
+    passes = limit // 2000 + 1
+    chain = Alu(uop_bgn=0, uop_end=1, iter_out=passes, iter_in=2000, dst_factor_in=1)
+    chain = replace(chain, src_factor_in=1, alu_opcode=AluOp.ADD)
+    arena = Arena(DEFAULT)
+    uop_at = arena.uops([Uop(1, 0)])
+    load = Load(memory_type=MemType.UOP, dram_base=uop_at, y_size=1, x_size=1)
+    with pytest.raises(SimError, match=f"into more than {limit} chunks"):
+        Simulator(DEFAULT, arena.array()).run([load, chain, Finish()])
+    shorter = replace(chain, iter_out=1, iter_in=1000)
+    sim = Simulator(DEFAULT, arena.array())
+    sim.acc[0] = 1
+    sim.run([load, shorter, Finish()])
+    assert (sim.acc[1000] == 1).all()
