@@ -15,6 +15,7 @@ import argparse
 import csv
 import json
 import time
+from importlib import resources
 from pathlib import Path
 
 import vtac
@@ -23,12 +24,22 @@ from vtac.runtime.config import resolve_config
 from vtac.runtime.timing import time_program
 from vtac.workloads import matmul
 
-DEFAULT_CSV = Path(__file__).resolve().parents[2] / "shared" / "workloads" / "deepbench_gemm.csv"
+
+def read_rows(path: str | None) -> list[dict[str, str]]:
+    """The rows of the CSV at ``path``, or of the deepbench_gemm.csv shipped with vtac (in
+    vtac/data: the script runs without the shared workloads folder)."""
+    if path:
+        text = Path(path).read_text()
+    else:
+        text = (resources.files("vtac") / "data" / "deepbench_gemm.csv").read_text()
+    return list(csv.DictReader(text.splitlines()))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--csv", default=str(DEFAULT_CSV), help="workload CSV (M, N, K columns)")
+    parser.add_argument(
+        "--csv", help="workload CSV (M, N, K columns; default: vtac's own deepbench_gemm.csv)"
+    )
     parser.add_argument("--epilogue", action="store_true", help="requantize to int8")
     parser.add_argument("--simulate", action="store_true", help="simulate and check each row")
     parser.add_argument("--limit", type=int, help="only the first N rows")
@@ -36,8 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="write the rows to this file")
     args = parser.parse_args(argv)
     config = resolve_config(args.config)
-    with open(args.csv) as f:
-        rows = list(csv.DictReader(f))[: args.limit]
+    rows = read_rows(args.csv)[: args.limit]
     results = []
     header = f"{'workload':<22} {'M':>6} {'N':>6} {'K':>7} {'insns':>7} {'compile_s':>9} "
     header += f"{'cycles':>12} {'roof/cyc':>8}"

@@ -1,7 +1,9 @@
-"""benchmarks/sim_throughput.py: its streams compute their layers, and it prints its table."""
+"""benchmarks/: sim_throughput.py's streams compute their layers and it prints its table; the
+DeepBench scripts read the shipped CSVs by default and report what they say."""
 
 from __future__ import annotations
 
+import csv
 import importlib.util
 import json
 from pathlib import Path
@@ -66,3 +68,64 @@ def test_it_prints_both_streams(tmp_path: Path, capsys: pytest.CaptureFixture[st
     rows = json.loads(out.read_text())
     assert [r["stream"] for r in rows] == ["conv3x3", "dense"]
     assert all(r["macs_per_second"] > 0 for r in rows)
+
+
+def load_script(name: str):  # noqa: ANN201
+    path = SCRIPT.parent / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", ["deepbench_gemm", "deepbench_conv"])
+def test_deepbench_scripts_default_to_the_shipped_csv(name: str) -> None:
+    """Without --csv the scripts read vtac/data (no ../shared folder needed)."""
+    from importlib import resources
+
+    script = load_script(name)
+    shipped = (resources.files("vtac") / "data" / f"{name}.csv").read_text()
+    rows = script.read_rows(None)
+    assert rows == list(csv.DictReader(shipped.splitlines()))
+    assert len(rows) > 80 and rows[0]["idx"] == "0"
+
+
+def test_deepbench_gemm_script_reads_a_given_csv(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "g.csv").write_text("kind,idx,M,N,K\nmine,7,35,3,40\n")
+    out = tmp_path / "rows.json"
+    script = load_script("deepbench_gemm")
+    assert script.main(["--csv", str(tmp_path / "g.csv"), "--simulate", "--json", str(out)]) == 0
+    (row,) = json.loads(out.read_text())
+    assert (row["workload"], row["M"], row["N"], row["K"], row["correct"]) == (
+        "mine/7",
+        35,
+        3,
+        40,
+        True,
+    )
+    assert capsys.readouterr().out.splitlines()[1].split()[:4] == ["mine/7", "35", "3", "40"]
+
+
+def test_deepbench_conv_script_reports_both_utilisations(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """fixed_util on every row (vtac-isel with embedding=fixed), as vtac bench reports it."""
+    (tmp_path / "c.csv").write_text(
+        "kind,idx,W,H,C,N,K,R,S,pad_h,pad_w,stride_h,stride_w\n"
+        "mine,0,9,9,3,1,16,3,3,1,1,2,2\n"
+        "mine,1,6,6,32,1,16,3,3,1,1,1,1\n"
+    )
+    out = tmp_path / "rows.json"
+    script = load_script("deepbench_conv")
+    assert script.main(["--csv", str(tmp_path / "c.csv"), "--json", str(out)]) == 0
+    three, many = json.loads(out.read_text())
+    assert three["fixed_utilization"] == pytest.approx(3 / 16, abs=1e-4)
+    assert three["utilization"] > three["fixed_utilization"] and three["fixed_cycles"] > 0
+    assert many["fixed_utilization"] == many["utilization"] == 1.0
+    assert three["correct"] and many["correct"]
+    lines = capsys.readouterr().out.splitlines()
+    column = lines[0].split().index("fixed_util")
+    assert lines[1].split()[column] == "0.188"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -19,8 +20,8 @@ from xdsl.dialects.func import FuncOp
 
 from vtac.api import IRError
 from vtac.backends.reference import ReferenceError, argument_names, find_function
-from vtac.bench import BenchError
-from vtac.compiler import CompileError
+from vtac.bench import BenchError, fixed_utilization
+from vtac.compiler import Compiled, CompileError
 from vtac.passes.dma import DmaError
 from vtac.passes.embedding import EmbeddingError
 from vtac.passes.isel import IselError
@@ -283,7 +284,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     compiled = report.compiled
     kinds = ", ".join(f"{k} {v}" for k, v in sorted(report.stats.by_opcode.items()))
     print("match" if report.match else "mismatch")
-    print(f"embedding: {compiled.embedding}")
+    print(f"embedding: {compiled.embedding}{_fixed_note(module, config, args.function, compiled)}")
     print(f"schedule: {compiled.schedule}")
     print(f"instructions: {report.stats.executed} ({kinds})")
     for name, value in report.stats.counters.items():
@@ -294,6 +295,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"compile time: {compiled.seconds:.2f} s, simulation time: {report.sim_seconds:.2f} s"
     )
     return 0 if report.match else 1
+
+
+def _fixed_note(
+    module: ModuleOp, config: VTAConfig | None, name: str | None, compiled: Compiled
+) -> str:
+    """`` (fixed embedding: utilization=U)`` when TVM's fixed embedding of the same op uses the
+    lanes differently from the embedding chosen (nothing when it cannot be formed)."""
+    try:
+        fixed = fixed_utilization(module, config, name)
+    except (CompileError, EmbeddingError, IselError):
+        return ""
+    if fixed == compiled.embedding.utilization:
+        return ""
+    return f" (fixed embedding: utilization={fixed:.4f})"
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -443,10 +458,27 @@ USER_ERRORS = (
 )
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the flush at exit does not fail on the closed pipe
+    again (Python's documented recipe for SIGPIPE)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a file (captured output): nothing is flushed to a pipe at exit
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        status = COMMANDS[args.command](args)
+        sys.stdout.flush()  # a reader gone early shows here, not at interpreter exit
+        return status
+    except BrokenPipeError:  # vtac run ... | head -1: stop quietly
+        _silence_stdout()
+        return 1
     except USER_ERRORS as err:
         if isinstance(err, IRError) and err.location is not None:
             print(err, file=sys.stderr)  # FILE:LINE:COL: error: ... and the source line
