@@ -1,9 +1,9 @@
 """End to end: nn functions compiled to VTA programs, simulated in strict mode, and compared
-bit for bit with the reference backend."""
+bit for bit with the reference backend. The workload suites (DeepBench, ResNet-18) are in
+tests/test_workloads.py."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +19,8 @@ from vtac.runtime.config import VTAConfig
 from vtac.workloads import conv, matmul
 
 ROOT = Path(__file__).resolve().parents[1]
-WORKLOADS = ROOT.parent / "shared" / "workloads"
 CONFIGS = {name: VTAConfig.named(name) for name in ("default", "batch2", "block8_small")}
+DENSE = ROOT / "examples" / "dense.mlir"
 
 
 def check(text: str, config: VTAConfig | None = None, **options: object) -> None:
@@ -33,34 +33,6 @@ def test_examples_match(example: str) -> None:
     check((ROOT / "examples" / f"{example}.mlir").read_text())
 
 
-def deepbench_shapes() -> list[tuple[int, int]]:
-    """Distinct (M, K) of DeepBench's inference GEMMs (K = 500000 capped to 4096 here; the full
-    shapes run in benchmarks/)."""
-    path = WORKLOADS / "deepbench_gemm.csv"
-    if not path.exists():
-        return [(5124, 2048), (35, 2048), (7680, 2560), (4224, 176), (512, 500000)]
-    with path.open() as f:
-        return sorted({(int(r["M"]), int(r["K"])) for r in csv.DictReader(f)})
-
-
-SHAPES = [(m, min(k, 4096)) for m, k in deepbench_shapes()]
-
-
-@pytest.mark.parametrize(("m", "k"), SHAPES, ids=[f"M{m}-K{k}" for m, k in SHAPES])
-@pytest.mark.parametrize("epilogue", [False, True], ids=["int32", "requant"])
-def test_deepbench_gemm_default_config(m: int, k: int, epilogue: bool) -> None:
-    check(matmul(m, 4, k, epilogue))
-
-
-SMALL_SHAPES = [(m, k) for m, k in SHAPES if m * k <= 3_000_000]
-
-
-@pytest.mark.parametrize("config", ["batch2", "block8_small"])
-@pytest.mark.parametrize(("m", "k"), SMALL_SHAPES, ids=[f"M{m}-K{k}" for m, k in SMALL_SHAPES])
-def test_deepbench_gemm_other_configs(config: str, m: int, k: int) -> None:
-    check(matmul(m, 6, k, True), CONFIGS[config])
-
-
 @pytest.mark.parametrize(
     "shape",
     [(3, 32, 64, 7, 3, 2), (64, 14, 64, 3, 1, 1), (64, 14, 128, 1, 0, 2), (1, 20, 32, 5, 0, 2)],
@@ -70,42 +42,6 @@ def test_deepbench_gemm_other_configs(config: str, m: int, k: int) -> None:
 @pytest.mark.parametrize("embedding", ["auto", "fixed"])
 def test_conv_embeddings(shape: tuple[int, ...], config: str, embedding: str) -> None:
     check(conv(*shape), CONFIGS[config], embedding=embedding)
-
-
-def deepbench_convs() -> list[tuple[int, ...]]:
-    """Every DeepBench inference convolution, with batch 1 and the spatial size reduced to a
-    few output positions (the full sizes run in benchmarks/); rows that differ only there are
-    run once."""
-    path = WORKLOADS / "deepbench_conv.csv"
-    if not path.exists():
-        return [(1, 23, 32, 5, 0, 2, 40, 20, 0, 2), (3, 12, 64, 3, 1, 1, 12, 3, 1, 1)]
-    cases = set()
-    with path.open() as f:
-        for row in csv.DictReader(f):
-            d = {k: int(v) for k, v in row.items() if k != "kind"}
-            h = min(d["H"], d["R"] + 3 * d["stride_h"])
-            w = min(d["W"], d["S"] + 3 * d["stride_w"])
-            cases.add(
-                (
-                    d["C"],
-                    h,
-                    d["K"],
-                    d["R"],
-                    d["pad_h"],
-                    d["stride_h"],
-                    w,
-                    d["S"],
-                    d["pad_w"],
-                    d["stride_w"],
-                )
-            )
-    return sorted(cases)
-
-
-@pytest.mark.parametrize("case", deepbench_convs(), ids=lambda c: "-".join(map(str, c)))
-def test_deepbench_conv(case: tuple[int, ...]) -> None:
-    c, h, k, r, pad, stride, w, s, pad_w, stride_w = case
-    check(conv(c, h, k, r, pad, stride, w=w, s=s, pad_w=pad_w, stride_w=stride_w))
 
 
 @pytest.mark.parametrize("config", ["default", "batch2"])
@@ -183,6 +119,23 @@ def test_cli_run_and_compile(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert main(["run", str(ROOT / "examples" / "dense.mlir"), "--tiles", "n=99"]) == 1
     assert "forced tile n=99" in capsys.readouterr().err
     assert main(["run", str(ROOT / "examples" / "dense.mlir"), "--config", "block8_small"]) == 0
+
+
+def test_cli_run_prints_the_fixed_embedding_beside_a_flexible_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    three = tmp_path / "three.mlir"
+    three.write_text(conv(3, 9, 16, 3, 1, 2))
+    assert main(["run", str(three)]) == 0
+    line = capsys.readouterr().out.splitlines()[1]
+    assert line.startswith("embedding: inp=data wgt=weights")
+    chosen = float(line.split("utilization=")[1].split()[0])
+    assert line.endswith(" (fixed embedding: utilization=0.1875)") and chosen > 0.5
+    # the fixed embedding itself, or one that fills the lanes anyway: one utilisation only
+    for command in (["run", str(three), "--embedding", "fixed"], ["run", str(DENSE)]):
+        assert main(command) == 0
+        line = capsys.readouterr().out.splitlines()[1]
+        assert line.count("utilization=") == 1 and "fixed embedding" not in line
 
 
 def test_cli_chooses_the_function_and_checks_inputs(
@@ -272,7 +225,11 @@ def test_bench_with_tvm_comparison(tmp_path: Path, capsys: pytest.CaptureFixture
     assert row["roofline_cycles"] <= row["cycles"] and row["tvm_cycles"] > 0
     for key in ("macs", "utilization", "instructions", "dram_bytes", "compile_s", "sim_s"):
         assert key in row
-    assert "geometric-mean speedup" in capsys.readouterr().out
+    assert row["utilization"] == row["fixed_utilization"] == 1.0  # 256 channels fill the lanes
+    out = capsys.readouterr().out
+    assert "geometric-mean speedup" in out
+    head, line = out.splitlines()[:2]
+    assert line.split()[head.split().index("fixed_util")] == "1.000"
     assert main(["bench", str(tmp_path / "missing.csv")]) == 1
     assert "nor a readable CSV" in capsys.readouterr().err
 
