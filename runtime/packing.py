@@ -236,7 +236,7 @@ class PackSpec:
             total = 1
             for loop in group.loops:
                 total *= extents[loop]
-            valid = valid & (linear < total)
+            valid = _narrowed(valid, linear < total)
             for loop in reversed(group.loops):
                 loops[loop] = linear % extents[loop]
                 linear = linear // extents[loop]
@@ -250,7 +250,7 @@ class PackSpec:
                 idx = loops[outer] * stride + loops[inner] + offset
             else:
                 idx = rows[dim]
-            valid = valid & (idx >= 0) & (idx < self.logical_shape[dim])
+            valid = _narrowed(valid, (idx >= 0) & (idx < self.logical_shape[dim]))
             indices.append(idx)
         return indices, valid
 
@@ -280,6 +280,8 @@ class PackSpec:
         clipped = tuple(
             np.clip(idx, 0, n - 1) for idx, n in zip(indices, self.logical_shape, strict=True)
         )
+        if valid.all():  # no padding (the mask stays small then): a plain gather
+            return np.broadcast_to(array[clipped], shape).astype(dtype)
         mask = np.broadcast_to(valid, shape)
         return np.where(mask, array[clipped], 0).astype(dtype)
 
@@ -294,3 +296,9 @@ class PackSpec:
         target = tuple(np.broadcast_to(idx, shape)[mask] for idx in indices)
         out[target] = packed[mask]
         return out
+
+
+def _narrowed(valid: np.ndarray, condition: np.ndarray) -> np.ndarray:
+    """``valid & condition``, leaving ``valid`` as it is (not broadcast to the packed shape)
+    where ``condition`` holds everywhere: masks of layouts without padding stay tiny."""
+    return valid if condition.all() else valid & condition
