@@ -10,6 +10,7 @@ import contextlib
 import functools
 import io
 import json
+import re
 import shlex
 from pathlib import Path
 
@@ -43,6 +44,7 @@ from vtac.testing import (
     configs,
     failure,
     instructions,
+    is_layout_refusal,
     is_refusal,
     mutated_bytes,
     mutated_json,
@@ -62,11 +64,14 @@ FRONT_DOOR_SECONDS = min(60.0, CASE_SECONDS)
 EXAMPLES = settings.default.max_examples
 
 
-def refusals_on(config: VTAConfig):  # noqa: ANN201
-    """What a property accepts as a refusal on ``config``: nothing on VTA's shipped
-    configurations (every drawn program fits them), a limit named by the compiler on a random
-    one (a tiny buffer may hold no tile at all)."""
-    return None if config in SHIPPED else is_refusal
+def refusals_on(program: Program):  # noqa: ANN201
+    """What a property accepts as a refusal of ``program``: on VTA's shipped configurations
+    (every drawn one-stage program fits them) only a chain whose stages disagree on the layout
+    between them, which vtac does not re-layout; on a random configuration also a limit named
+    by the compiler (a tiny buffer may hold no tile at all)."""
+    if program.config not in SHIPPED:
+        return is_refusal
+    return None if program.stages == 1 else is_layout_refusal
 
 
 # ------------------------------------------------------------------ compile and simulate
@@ -74,7 +79,7 @@ def refusals_on(config: VTAConfig):  # noqa: ANN201
 
 @given(programs())
 def test_compiled_programs_compute_the_reference(program: Program) -> None:
-    check_program(program, refused=refusals_on(program.config))
+    check_program(program, refused=refusals_on(program))
 
 
 @given(st.data())
@@ -83,12 +88,12 @@ def test_random_hardware_configurations(data: st.DataObject) -> None:
     check_program(program, refused=is_refusal)
 
 
-@given(programs(), st.sampled_from(["auto", "fixed"]), st.data())
+@given(programs(max_stages=1), st.sampled_from(["auto", "fixed"]), st.data())
 def test_forced_choices_are_honoured_or_refused(
     program: Program, embedding: str, data: st.DataObject
 ) -> None:
     program.embedding = embedding
-    unforced = check_program(program, refused=refusals_on(program.config))
+    unforced = check_program(program, refused=refusals_on(program))
     if unforced is None:
         return  # no tiling fits this configuration at all
     program.tiling = data.draw(tile_options(unforced.compiled), label="tiling")
@@ -101,7 +106,7 @@ def test_forced_choices_are_honoured_or_refused(
 @settings(max_examples=max(1, EXAMPLES // 2))
 @given(programs())
 def test_compiling_is_deterministic(program: Program) -> None:
-    check_deterministic(program, refused=refusals_on(program.config))
+    check_deterministic(program, refused=refusals_on(program))
 
 
 # ------------------------------------------------------------------------- the front door
@@ -484,7 +489,8 @@ def test_time_limit() -> None:
 def test_mutations_keep_json_valid_and_reach_integers() -> None:
     from hypothesis import find
 
-    found = find(mutated_texts(DENSE), lambda t: "tensor<20x34xi8>" in t)
+    # an integer of a type replaced by another (the input's 33 columns, say)
+    found = find(mutated_texts(DENSE), lambda t: re.search(r"tensor<20x(?!33x)\d+xi8>", t))
     assert found.count("\n") == DENSE.count("\n")
     doc = json.loads(find(mutated_json('{"a": [1, 2], "b": "x"}'), lambda t: "2" not in t))
     assert isinstance(doc, dict)

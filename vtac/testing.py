@@ -7,10 +7,11 @@
     def test_my_pipeline(program):
         check_program(program)          # compile, simulate strictly, compare bit for bit
 
-:func:`programs` draws nn functions (dense, matmul or conv2d with random shapes, strides 1 to 3,
-paddings up to and past the kernel's extent, kernels 1 to 7, channel counts including 1, 3 and
-non-multiples of 16) followed by a chain of 0 to 4 epilogue ops, with inputs that include the
-int8 extremes, on a hardware configuration from :func:`any_configs` (VTA's default and batch2
+:func:`programs` draws nn functions: chains of 1 to 4 contractions (dense, matmul or conv2d with
+random shapes, strides 1 to 3, paddings up to and past the kernel's extent, kernels 1 to 7,
+channel counts including 1, 3 and non-multiples of 16), each followed by 0 to 4 epilogue ops and
+every stage but the last requantized to int8 for the next, with inputs that include the int8
+extremes, on a hardware configuration from :func:`any_configs` (VTA's default and batch2
 most often, else a random valid one of :func:`configs`). :func:`tile_options` draws forced
 choices for vtac-tile (tile sizes, loop order, threads, epilogue, layouts, edge splits) over the
 loops of an unforced compile.
@@ -73,6 +74,7 @@ LIMIT_PHRASES = (
     "cannot be loaded part by part",
     "cannot finish part by part",
     "does not fit",
+    "does not re-layout",  # a chain whose stages agree on no layout between them
 )
 
 
@@ -80,6 +82,12 @@ def is_refusal(err: BaseException) -> bool:
     """Whether ``err`` is the compiler refusing with a clear error: a refusal type whose message
     names the limit."""
     return isinstance(err, REFUSAL_TYPES) and any(p in str(err) for p in LIMIT_PHRASES)
+
+
+def is_layout_refusal(err: BaseException) -> bool:
+    """Whether ``err`` refuses a chain whose stages agree on no layout for the tensor between
+    them (vtac does not re-layout tensors between stages)."""
+    return isinstance(err, CompileError) and "does not re-layout" in str(err)
 
 
 # ----------------------------------------------------------------------------- time limits
@@ -136,6 +144,8 @@ class Program:
     config: VTAConfig
     embedding: str = "auto"
     tiling: TileOptions = field(default_factory=TileOptions)
+    #: contractions in the chain
+    stages: int = 1
 
     def compile_options(self) -> dict[str, object]:
         """Keyword arguments of :func:`vtac.compiler.compile_module` and ``run_module``."""
@@ -246,50 +256,87 @@ class FunctionBuilder:
 
 
 def draw_contraction(
-    draw: st.DrawFn, fn: FunctionBuilder, kind: str
+    draw: st.DrawFn,
+    fn: FunctionBuilder,
+    kind: str,
+    source: tuple[str, tuple[int, ...]] | None = None,
+    stage: int = 0,
 ) -> tuple[str, tuple[int, ...], int]:
-    """A dense, matmul or conv2d on new arguments ``%x`` and ``%w``: (its value, its int32
-    result shape, its channel count)."""
+    """A dense, matmul or conv2d: (its value, its int32 result shape, its channel count). Its
+    operands are new arguments (``%x`` and ``%w``, suffixed by ``stage`` after the first), or,
+    given a ``source`` (the int8 value of the stage before and its shape), that value and one
+    new argument: the data input of a conv2d, either operand of a dense or matmul."""
+    suffix = str(stage) if stage else ""
     if kind == "conv2d":
-        c = draw(st.sampled_from([1, 3, 5, 16, 20]))
+        if source is None:
+            c = draw(st.sampled_from([1, 3, 5, 16, 20]))
+            n = draw(st.integers(1, 2))
+        else:
+            n, c, h, w = source[1]
         k = draw(st.sampled_from([1, 4, 16, 24]))
         r, s = draw(st.integers(1, 7)), draw(st.integers(1, 7))
         sh, sw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-        # paddings as wide as the kernel or wider, and past the 15 elements a LOAD can add
-        ph, pw = (draw(st.integers(0, extent + 1) | st.just(16)) for extent in (r, s))
-        h = draw(st.integers(max(1, r - 2 * ph), r + 8))
-        w = draw(st.integers(max(1, s - 2 * pw), s + 8))
-        n = draw(st.integers(1, 2))
+        if source is None:
+            # paddings as wide as the kernel or wider, and past the 15 elements a LOAD can add
+            ph, pw = (draw(st.integers(0, extent + 1) | st.just(16)) for extent in (r, s))
+            h = draw(st.integers(max(1, r - 2 * ph), r + 8))
+            w = draw(st.integers(max(1, s - 2 * pw), s + 8))
+            x = fn.argument("x", (n, c, h, w), "i8")
+        else:  # the paddings a window of this kernel over the given input needs, or more
+            ph, pw = (
+                draw(st.integers(max(0, -(-(extent - size) // 2)), extent + 1) | st.just(16))
+                for extent, size in ((r, h), (s, w))
+            )
+            x = source[0]
+        wt = fn.argument(f"w{suffix}", (k, c, r, s), "i8")
         oh, ow = (h + 2 * ph - r) // sh + 1, (w + 2 * pw - s) // sw + 1
-        x, wt = fn.argument("x", (n, c, h, w), "i8"), fn.argument("w", (k, c, r, s), "i8")
         shape = (n, k, oh, ow)
         value = fn.op(
             f"nn.conv2d {x}, {wt} {{strides = array<i64: {sh}, {sw}>, padding = array<i64: "
-            f"{ph}, {pw}, {ph}, {pw}>}} : ({fn.args[-2][1]}, {fn.args[-1][1]}) -> "
-            f"{_t(shape, 'i32')}"
+            f"{ph}, {pw}, {ph}, {pw}>}} : ({_t((n, c, h, w), 'i8')}, {_t((k, c, r, s), 'i8')})"
+            f" -> {_t(shape, 'i32')}"
         )
         return value, shape, k
-    a, b, c = (draw(st.integers(1, 70)) for _ in range(3))
-    x = fn.argument("x", (a, c), "i8")
-    w = fn.argument("w", (b, c) if kind == "dense" else (c, b), "i8")
+    # dense: x [a, c] and w [b, c]; matmul: x [a, c] and w [c, b]; the result is [a, b]
+    side = "new" if source is None else draw(st.sampled_from(["lhs", "lhs", "rhs"]))
+    if source is not None and side == "rhs":
+        rows, cols = source[1]
+        b, c = (rows, cols) if kind == "dense" else (cols, rows)
+        a = draw(st.integers(1, 70))
+    elif source is not None:
+        (a, c), b = source[1], draw(st.integers(1, 70))
+    else:
+        a, b, c = (draw(st.integers(1, 70)) for _ in range(3))
+    lhs_dims, rhs_dims = (a, c), ((b, c) if kind == "dense" else (c, b))
+    x = source[0] if source and side == "lhs" else fn.argument(f"x{suffix}", lhs_dims, "i8")
+    w = source[0] if source and side == "rhs" else fn.argument(f"w{suffix}", rhs_dims, "i8")
     shape = (a, b)
     value = fn.op(
-        f"nn.{kind} {x}, {w} : ({fn.args[-2][1]}, {fn.args[-1][1]}) -> {_t(shape, 'i32')}"
+        f"nn.{kind} {x}, {w} : ({_t(lhs_dims, 'i8')}, {_t(rhs_dims, 'i8')}) -> {_t(shape, 'i32')}"
     )
     return value, shape, b
 
 
 def draw_epilogue(
-    draw: st.DrawFn, fn: FunctionBuilder, value: str, shape: tuple[int, ...], channels: int
+    draw: st.DrawFn,
+    fn: FunctionBuilder,
+    value: str,
+    shape: tuple[int, ...],
+    channels: int,
+    *,
+    to_int8: bool = False,
+    stage: int = 0,
 ) -> tuple[str, str]:
-    """0 to 4 elementwise ops on ``value`` (at most one bias, at most one cast, last): the
-    final value and its element type."""
+    """0 to 4 elementwise ops on ``value`` (at most one bias, at most one cast, last; a cast
+    always with ``to_int8``, as a stage feeding another needs): the final value and its element
+    type. The bias argument is ``%bias``, suffixed by ``stage`` after the first."""
     ops = draw(st.lists(st.sampled_from(EPILOGUE_OPS), max_size=4))
     if "bias" in ops:
         ops = [op for i, op in enumerate(ops) if op != "bias" or i == ops.index("bias")]
-    ops = [op for op in ops if not op.startswith("cast")] + [
-        op for op in ops if op.startswith("cast")
-    ][:1]
+    casts = [op for op in ops if op.startswith("cast")][:1]
+    if to_int8 and not casts:
+        casts = [draw(st.sampled_from(["cast_wrap", "cast_saturate"]))]
+    ops = [op for op in ops if not op.startswith("cast")] + casts
     element = "i32"
     t = _t(shape, "i32")
     for op in ops:
@@ -297,7 +344,7 @@ def draw_epilogue(
             amount = draw(st.integers(0, 20))
             value = fn.op(f"nn.shr {value} {{amount = {amount} : i64}} : ({t}) -> {t}")
         elif op == "bias":
-            bias = fn.argument("bias", (channels,), "i32")
+            bias = fn.argument(f"bias{stage or ''}", (channels,), "i32")
             value = fn.op(f"nn.add {value}, {bias} : ({t}, tensor<{channels}xi32>) -> {t}")
         elif op == "clip":
             low = draw(st.integers(-300, 100))
@@ -315,16 +362,27 @@ def draw_epilogue(
 
 
 @st.composite
-def programs(draw: st.DrawFn, config: VTAConfig | None = None) -> Program:
-    """An nn function of one contraction and an epilogue chain, with inputs, on ``config`` or
-    one of :func:`any_configs`."""
+def programs(draw: st.DrawFn, config: VTAConfig | None = None, max_stages: int = 4) -> Program:
+    """An nn function, with inputs, on ``config`` or one of :func:`any_configs`: a chain of 1
+    to ``max_stages`` contractions (one most often), each with an epilogue chain, every stage
+    but the last requantized to int8 and fed to the next (a conv2d's data input, either
+    operand of a dense or matmul)."""
     config = config or draw(any_configs())
+    stages = draw(st.sampled_from([1, 1, 2, 3, 4][: max_stages + 1]))
     kind = draw(st.sampled_from(["dense", "matmul", "conv2d"]))
     seed = draw(st.integers(0, 2**31 - 1))
     fn = FunctionBuilder()
-    value, shape, channels = draw_contraction(draw, fn, kind)
-    result, element = draw_epilogue(draw, fn, value, shape, channels)
-    return Program(fn.function(result, _t(shape, element)), fn.inputs(seed), config)
+    source: tuple[str, tuple[int, ...]] | None = None
+    for stage in range(stages):
+        if stage and kind != "conv2d":
+            kind = draw(st.sampled_from(["dense", "matmul"]))
+        value, shape, channels = draw_contraction(draw, fn, kind, source, stage)
+        last = stage == stages - 1
+        result, element = draw_epilogue(
+            draw, fn, value, shape, channels, to_int8=not last, stage=stage
+        )
+        source = (result, shape)
+    return Program(fn.function(result, _t(shape, element)), fn.inputs(seed), config, stages=stages)
 
 
 def _t(shape: tuple[int, ...], element: str) -> str:
