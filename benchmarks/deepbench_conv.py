@@ -70,7 +70,7 @@ def measure(d: dict[str, int], config_name: str | None, simulate: bool) -> dict[
         "compile_s": round(compiled.seconds, 3),
         "cycles": timing.cycles,
         "roof_over_cycles": round(macs / config.macs_per_gemm_uop / timing.cycles, 4),
-        "utilization": round(compiled.embedding.utilization, 4),
+        "utilization": round(compiled.utilization, 4),
         "embedding": str(compiled.embedding),
         "schedule": str(compiled.schedule),
     }

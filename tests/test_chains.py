@@ -3,9 +3,12 @@ them all, and the result equals the reference bit for bit (strict simulation).""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import vtac
+from vtac.cli import main
 from vtac.compiler import CompileError, compile_module, run_module
 from vtac.runtime.config import VTAConfig
 
@@ -121,3 +124,17 @@ def test_a_result_used_twice_is_refused() -> None:
     )
     with pytest.raises(CompileError):
         compile_module(vtac.parse_ir(text))
+
+
+def test_cli_prints_each_stage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "chain.mlir"
+    source.write_text(dense_chain(5, [40, 24, 35]))
+    assert main(["run", str(source)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "match"
+    for stage in (0, 1):
+        assert any(line.startswith(f"stage {stage} embedding: inp=") for line in lines)
+        assert any(line.startswith(f"stage {stage} schedule: tiles[") for line in lines)
+    compiled = compile_module(vtac.parse_ir(source.read_text()))
+    assert f"utilization: {compiled.utilization:.4f} over 2 stages" in lines
+    assert compiled.useful_macs == 5 * 40 * 24 + 5 * 24 * 35

@@ -230,6 +230,10 @@ def test_bench_with_tvm_comparison(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "geometric-mean speedup" in out
     head, line = out.splitlines()[:2]
     assert line.split()[head.split().index("fixed_util")] == "1.000"
+    error = row["tvm_model_ms"] / row["tvm_measured_ms"] - 1
+    assert row["tvm_model_error"] == pytest.approx(error)
+    assert line.split()[head.split().index("model_err")] == f"{error:+.1%}"
+    assert f"worst error {error:+.1%} (C10)" in out
     assert main(["bench", str(tmp_path / "missing.csv")]) == 1
     assert "nor a readable CSV" in capsys.readouterr().err
 

@@ -170,7 +170,7 @@ def run_suite(
             "cycles": timing.cycles,
             "roofline_cycles": roof,
             "efficiency": roof / timing.cycles,
-            "utilization": report.compiled.embedding.utilization,
+            "utilization": report.compiled.utilization,
             "fixed_utilization": fixed_utilization(vtac.parse_ir(text), config),
             "instructions": len(report.compiled.image.insns),
             "dram_bytes": sum(timing.dram_bytes.values()),
@@ -189,6 +189,7 @@ def run_suite(
             result["speedup"] = tvm_cycles / timing.cycles
             result["tvm_model_ms"] = tvm_cycles / (board.clock_mhz * 1e3)
             result["tvm_measured_ms"] = float(tvm[name]["measured_ms_pynq_100mhz"])
+            result["tvm_model_error"] = result["tvm_model_ms"] / result["tvm_measured_ms"] - 1
         results.append(result)
     return results
 
@@ -200,6 +201,7 @@ def print_table(results: list[dict[str, object]]) -> None:
     head += f" {'insns':>7} {'compile_s':>9} {'sim_s':>6} {'ok':>3}"
     if compare:
         head += f" {'tvm_cycles':>11} {'speedup':>7} {'tvm_model_ms':>12} {'measured_ms':>11}"
+        head += f" {'model_err':>9}"
     print(head)
     for r in results:
         line = (
@@ -211,7 +213,7 @@ def print_table(results: list[dict[str, object]]) -> None:
         if "tvm_cycles" in r:
             line += (
                 f" {r['tvm_cycles']:>11} {r['speedup']:>7.2f} {r['tvm_model_ms']:>12.2f} "
-                f"{r['tvm_measured_ms']:>11.2f}"
+                f"{r['tvm_measured_ms']:>11.2f} {r['tvm_model_error']:>+9.1%}"
             )
         print(line)
 
@@ -228,6 +230,11 @@ def print_table(results: list[dict[str, object]]) -> None:
             f"({names[0]} to {names[-1]}): {geomean(compared):.3f}"
         )
         print(f"geometric-mean speedup over TVM's schedules (same model): {geomean(speedups):.3f}")
+        worst = max((r for r in results if "speedup" in r), key=lambda r: abs(r["tvm_model_error"]))
+        print(
+            f"model vs the board for TVM's schedules: worst error {worst['tvm_model_error']:+.1%} "
+            f"({worst['workload']})"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

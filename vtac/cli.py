@@ -249,8 +249,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
         compiled.image.save(args.output)
     except OSError as err:
         raise CliError(f"cannot write {args.output}: {err.strerror}") from None
-    print(f"embedding: {compiled.embedding}")
-    print(f"schedule: {compiled.schedule}")
+    _print_plan(compiled)
     print(f"instructions: {len(compiled.image.insns)}, compile time: {compiled.seconds:.2f} s")
     print(f"wrote {args.output}")
     return 0
@@ -284,17 +283,29 @@ def cmd_run(args: argparse.Namespace) -> int:
     compiled = report.compiled
     kinds = ", ".join(f"{k} {v}" for k, v in sorted(report.stats.by_opcode.items()))
     print("match" if report.match else "mismatch")
-    print(f"embedding: {compiled.embedding}{_fixed_note(module, config, args.function, compiled)}")
-    print(f"schedule: {compiled.schedule}")
+    _print_plan(compiled, _fixed_note(module, config, args.function, compiled))
     print(f"instructions: {report.stats.executed} ({kinds})")
     for name, value in report.stats.counters.items():
         print(f"{name}: {value}")
-    roof = compiled.embedding.useful_macs / compiled.image.config.macs_per_gemm_uop
+    roof = compiled.useful_macs / compiled.image.config.macs_per_gemm_uop
     print(
         f"cycles: {report.timing.cycles} (pynq model; useful MACs alone need {roof:.0f}), "
         f"compile time: {compiled.seconds:.2f} s, simulation time: {report.sim_seconds:.2f} s"
     )
     return 0 if report.match else 1
+
+
+def _print_plan(compiled: Compiled, fixed_note: str = "") -> None:
+    """The embedding and schedule chosen: one line each, or, for a chain, one pair per stage
+    and the utilisation over all stages (with ``fixed_note``, the fixed embedding's)."""
+    if len(compiled.stages) == 1:
+        print(f"embedding: {compiled.embedding}{fixed_note}")
+        print(f"schedule: {compiled.schedule}")
+        return
+    for i, stage in enumerate(compiled.stages):
+        print(f"stage {i} embedding: {stage.embedding}")
+        print(f"stage {i} schedule: {stage.schedule}")
+    print(f"utilization: {compiled.utilization:.4f} over {len(compiled.stages)} stages{fixed_note}")
 
 
 def _fixed_note(
@@ -306,7 +317,7 @@ def _fixed_note(
         fixed = fixed_utilization(module, config, name)
     except (CompileError, EmbeddingError, IselError):
         return ""
-    if fixed == compiled.embedding.utilization:
+    if fixed == compiled.utilization:
         return ""
     return f" (fixed embedding: utilization={fixed:.4f})"
 

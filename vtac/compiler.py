@@ -74,6 +74,16 @@ class Compiled:
         """The first stage's blocked loops and their extents."""
         return self.stages[0].loops
 
+    @property
+    def useful_macs(self) -> int:
+        """The op's own multiply-accumulates, over every stage."""
+        return sum(stage.embedding.useful_macs for stage in self.stages)
+
+    @property
+    def utilization(self) -> float:
+        """Lane utilisation over every stage: useful MACs over issued MACs."""
+        return self.useful_macs / sum(stage.embedding.issued_macs for stage in self.stages)
+
 
 def compile_module(
     module: ModuleOp,
