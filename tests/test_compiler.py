@@ -77,7 +77,7 @@ def test_compiling_twice_gives_identical_images(tmp_path: Path) -> None:
         assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(
     st.integers(1, 40),
     st.integers(1, 60),

@@ -64,7 +64,7 @@ def test_candidate_sizes_cover_every_trip_count_when_small() -> None:
     assert len(big) <= 24 and big[0] == 5000 and big[-1] == 1
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(
     m=st.integers(1, 300),
     nb=st.integers(1, 80),

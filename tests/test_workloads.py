@@ -5,16 +5,25 @@ FPGA designs raises) and compared bit for bit with the reference backend.
 
 The shapes come from the CSVs shipped in the package (``vtac/data``), so the suite never shrinks
 when the shared workloads folder is absent. GEMMs run at their real M and K with N capped at 4
-(issue 4 allows a reduced N); rows with N = 1 or 2 run at their own N. The six shapes with
-K = 500000 (512 or 1024 rows of a 256 or 512 MB operand) run on the default configuration only:
-on block8_small one of them compiles for minutes. ``VTAC_FULL_GEMMS=1`` runs them on the other
-configurations too.
+(issue 4 allows a reduced N); rows with N = 1 or 2 run at their own N.
+
+Two tiers. ``pytest`` (the README's test command, within the CI budget) runs a fixed spread of
+every suite: every sixth DeepBench GEMM shape on the default configuration (int32 and
+requantized results alternating), the shapes that are not multiples of 16 on every
+configuration, two more GEMMs on each other one, every sixth DeepBench convolution and every one
+with 1 or 3 input channels on the default, a few batched on batch2, five ResNet-18 layers reduced
+on batch2 and two on block8_small (tests/test_compiler.py runs C1 and C2 at full size).
+``VTAC_FULL_SUITE=1 pytest tests/test_workloads.py`` runs all of it (far longer): every shape in
+both variants on every configuration, the K = 500000 GEMMs (512 or 1024 rows of a 256 or 512 MB
+operand) included, every convolution, every ResNet-18 layer at full size. Without it the rest is
+skipped, saying so. ``benchmarks/`` runs the full-size shapes.
 """
 
 from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Callable
 from importlib import resources
 
 import numpy as np
@@ -73,8 +82,26 @@ GEMMS = deepbench_gemms()
 #: sizes that are not multiples of 16, padded on every side
 NOT_MULTIPLES = [(35, 4, 5124), (5124, 4, 35), (35, 35, 35)]
 HEAVY = [shape for shape in GEMMS if shape[2] >= 100_000]
-FULL = os.environ.get("VTAC_FULL_GEMMS") == "1"
-OTHER_GEMMS = [s for s in GEMMS if FULL or s not in HEAVY]
+FULL = os.environ.get("VTAC_FULL_SUITE") == "1"
+#: a case of the full tier only (see the module docstring)
+FULL_ONLY = pytest.mark.skipif(not FULL, reason="in the full tier: VTAC_FULL_SUITE=1")
+
+
+def gemm_cases(
+    shapes: list[tuple[int, int, int]], in_ci: Callable[[int, tuple[int, int, int], bool], bool]
+) -> list[object]:
+    """(shape, epilogue) of every shape in both variants (int32, requantized to int8); those
+    ``in_ci(index, shape, epilogue)`` rejects run in the full tier only."""
+    return [
+        pytest.param(
+            shape,
+            epilogue,
+            marks=() if in_ci(i, shape, epilogue) else FULL_ONLY,
+            id=f"{gemm_id(shape)}-{'requant' if epilogue else 'int32'}",
+        )
+        for i, shape in enumerate(shapes)
+        for epilogue in (False, True)
+    ]
 
 
 def gemm_id(shape: tuple[int, int, int]) -> str:
@@ -92,14 +119,28 @@ def test_the_gemm_set_covers_every_deepbench_shape() -> None:
     assert sorted(HEAVY) == [(m, n, 500_000) for m in (512, 1024) for n in (1, 2, 4)]
 
 
-@pytest.mark.parametrize("epilogue", [False, True], ids=["int32", "requant"])
-@pytest.mark.parametrize("shape", GEMMS + NOT_MULTIPLES, ids=gemm_id)
+def default_in_ci(i: int, shape: tuple[int, int, int], epilogue: bool) -> bool:
+    """Every sixth shape below K = 500000, int32 and requantized alternating; both variants of
+    the shapes that are not multiples of 16."""
+    if shape in NOT_MULTIPLES:
+        return True
+    return shape not in HEAVY and i % 6 == 0 and epilogue == (i % 12 == 6)
+
+
+def others_in_ci(i: int, shape: tuple[int, int, int], epilogue: bool) -> bool:
+    """Two shapes of the set, and the shapes that are not multiples of 16 (int32 and
+    requantized alternating)."""
+    if shape in NOT_MULTIPLES:
+        return epilogue == (NOT_MULTIPLES.index(shape) % 2 == 1)
+    return i in (0, 24) and epilogue == (i == 24)
+
+
+@pytest.mark.parametrize(("shape", "epilogue"), gemm_cases(GEMMS + NOT_MULTIPLES, default_in_ci))
 def test_deepbench_gemm_default_config(shape: tuple[int, int, int], epilogue: bool) -> None:
     check(matmul(*shape, epilogue))
 
 
-@pytest.mark.parametrize("epilogue", [False, True], ids=["int32", "requant"])
-@pytest.mark.parametrize("shape", OTHER_GEMMS + NOT_MULTIPLES, ids=gemm_id)
+@pytest.mark.parametrize(("shape", "epilogue"), gemm_cases(GEMMS + NOT_MULTIPLES, others_in_ci))
 @pytest.mark.parametrize("config", OTHER_CONFIGS)
 def test_deepbench_gemm_other_configs(
     config: str, shape: tuple[int, int, int], epilogue: bool
@@ -142,12 +183,26 @@ def test_the_conv_set_covers_every_deepbench_layer() -> None:
     assert sum(c[0] == 2 for c in CONVS) >= 10  # batched cases for the batch2 run
 
 
-@pytest.mark.parametrize("case", CONVS, ids=lambda c: "-".join(map(str, c[1:])))
+def conv_cases(in_ci: Callable[[int, tuple[int, ...]], bool], batched: bool) -> list[object]:
+    """Every case of CONVS; those ``in_ci(index, case)`` rejects run in the full tier only."""
+    return [
+        pytest.param(
+            case,
+            marks=() if in_ci(i, case) else FULL_ONLY,
+            id="-".join(map(str, case if batched else case[1:])),
+        )
+        for i, case in enumerate(CONVS)
+    ]
+
+
+@pytest.mark.parametrize("case", conv_cases(lambda i, c: i % 6 == 0 or c[1] in (1, 3), False))
 def test_deepbench_conv_default_config(case: tuple[int, ...]) -> None:
     check(conv_text(case, 1))
 
 
-@pytest.mark.parametrize("case", CONVS, ids=lambda c: "-".join(map(str, c)))
+@pytest.mark.parametrize(
+    "case", conv_cases(lambda i, c: i % 9 == 1 or (c[0] == 2 and c[1] in (1, 3)), True)
+)
 def test_deepbench_conv_batch2(case: tuple[int, ...]) -> None:
     """On BATCH = 2, with the batch the CSV gives the shape (1, or 2 where it has 2 or 4)."""
     check(conv_text(case, case[0]), "batch2")
@@ -186,7 +241,7 @@ def test_resnet18_has_eleven_layers() -> None:
     assert list(RESNET) == [f"C{i}" for i in range(1, 12)]
 
 
-@pytest.mark.parametrize("name", list(RESNET))
+@pytest.mark.parametrize("name", [pytest.param(n, marks=FULL_ONLY) for n in RESNET])
 def test_resnet18_layer_full_size(name: str) -> None:
     text = resnet_text(name)
     report = check(text)
@@ -200,8 +255,20 @@ def test_resnet18_layer_full_size(name: str) -> None:
         assert chosen == fixed == 1.0
 
 
-@pytest.mark.parametrize("name", list(RESNET))
-@pytest.mark.parametrize(("config", "batch"), [("batch2", 2), ("block8_small", 1)])
+def resnet_in_ci(config: str, name: str) -> bool:
+    """Five layers on batch2 (batched: C1's 3 channels, a 3x3 of each stride, the 1x1
+    downsamplings, the last), two on block8_small."""
+    return name in (("C1", "C2", "C4", "C7", "C11") if config == "batch2" else ("C1", "C5"))
+
+
+@pytest.mark.parametrize(
+    ("config", "batch", "name"),
+    [
+        pytest.param(config, batch, name, marks=() if resnet_in_ci(config, name) else FULL_ONLY)
+        for config, batch in (("batch2", 2), ("block8_small", 1))
+        for name in RESNET
+    ],
+)
 def test_resnet18_layer_other_configs(config: str, batch: int, name: str) -> None:
     """Every channel of every layer, on a few output positions; batched on batch2."""
     report = check(resnet_text(name, batch, reduced=True), config)
