@@ -375,14 +375,15 @@ def plan_tiles(
     budget = REPLAY_STEPS
     for candidate in candidates:
         steps = math.prod(-(-extents[n] // size) for n, size in candidate.tiles)
-        if steps > budget:
-            continue
-        budget -= steps
         layouts = [(False, problem)]
         if relayout:
             refined = problem.reordered(candidate.tile)
             layouts += [(True, refined)] if refined != problem else []
         tails = [split_tail] if split_tail is not None else [True, False]
+        replays = steps * len(layouts) * len(tails)  # every variant replays every step
+        if replays > budget:
+            continue
+        budget -= replays
         for (refine, laid_out), tail in itertools.product(layouts, tails):
             key_of_layout = tuple(op.loops for op in (laid_out.inp, laid_out.wgt, laid_out.out))
             moves = transfers.setdefault(key_of_layout, _Transfers(laid_out, timing))
