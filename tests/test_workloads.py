@@ -87,6 +87,11 @@ FULL = os.environ.get("VTAC_FULL_SUITE") == "1"
 FULL_ONLY = pytest.mark.skipif(not FULL, reason="in the full tier: VTAC_FULL_SUITE=1")
 
 
+def tier(in_ci: bool) -> tuple[pytest.MarkDecorator, ...]:
+    """The marks of a case: none if the default run has it, else FULL_ONLY."""
+    return () if in_ci else (FULL_ONLY,)
+
+
 def gemm_cases(
     shapes: list[tuple[int, int, int]], in_ci: Callable[[int, tuple[int, int, int], bool], bool]
 ) -> list[object]:
@@ -96,7 +101,7 @@ def gemm_cases(
         pytest.param(
             shape,
             epilogue,
-            marks=() if in_ci(i, shape, epilogue) else FULL_ONLY,
+            marks=tier(in_ci(i, shape, epilogue)),
             id=f"{gemm_id(shape)}-{'requant' if epilogue else 'int32'}",
         )
         for i, shape in enumerate(shapes)
@@ -188,7 +193,7 @@ def conv_cases(in_ci: Callable[[int, tuple[int, ...]], bool], batched: bool) -> 
     return [
         pytest.param(
             case,
-            marks=() if in_ci(i, case) else FULL_ONLY,
+            marks=tier(in_ci(i, case)),
             id="-".join(map(str, case if batched else case[1:])),
         )
         for i, case in enumerate(CONVS)
@@ -241,7 +246,7 @@ def test_resnet18_has_eleven_layers() -> None:
     assert list(RESNET) == [f"C{i}" for i in range(1, 12)]
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=FULL_ONLY) for n in RESNET])
+@pytest.mark.parametrize("name", [pytest.param(n, marks=tier(False)) for n in RESNET])
 def test_resnet18_layer_full_size(name: str) -> None:
     text = resnet_text(name)
     report = check(text)
@@ -264,7 +269,7 @@ def resnet_in_ci(config: str, name: str) -> bool:
 @pytest.mark.parametrize(
     ("config", "batch", "name"),
     [
-        pytest.param(config, batch, name, marks=() if resnet_in_ci(config, name) else FULL_ONLY)
+        pytest.param(config, batch, name, marks=tier(resnet_in_ci(config, name)))
         for config, batch in (("batch2", 2), ("block8_small", 1))
         for name in RESNET
     ],
