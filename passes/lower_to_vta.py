@@ -10,7 +10,8 @@ person does) becomes, at module level:
 - a ``vta.program @<function>``: ``tile.dma_load``/``tile.dma_store`` as LOAD/STORE with their
   2D patterns and padding; ``tile.gemm``/``tile.alu`` as GEMM/ALU instructions whose micro-op
   kernels fold two loops of the nest into iter_out/iter_in (:mod:`vtac.passes.uop_kernels`),
-  each kernel loaded into the micro-op buffer when it is not already there; FINISH last.
+  every kernel loaded by one LOAD first when they fit in the micro-op buffer together (else
+  each one when it is used and not on chip); FINISH last.
 
 The program carries no dependency flags yet (``vtac-insert-deps`` adds them). LOADs and STOREs
 address their buffer by element offset (``@x[offset]``); the backend places the buffers.
@@ -73,6 +74,20 @@ class _Emitter:
     def emit(self, insn: Instruction, tensor: str | None = None) -> None:
         self.insns.append((insn, tensor))
 
+    def preload(self, kernels: Sequence[tuple[Uop, ...]]) -> bool:
+        """Place every kernel side by side from slot 0 and load them all with one LOAD, if
+        they fit in the micro-op buffer together; then no kernel is ever reloaded."""
+        distinct = list(dict.fromkeys(kernels))
+        total = sum(len(k) for k in distinct)
+        if not distinct or total > min(self.config.uop_depth, UOP_BUDGET):
+            return False
+        for uops in distinct:
+            self.kernel_dram[uops] = self.resident[uops] = len(self.uop_words)
+            self.uop_words.extend(uops)
+        load = Load(memory_type=MemType.UOP, y_size=1, x_size=total, x_stride=total)
+        self.emit(load, None)
+        return True
+
     def kernel_slot(self, uops: tuple[Uop, ...]) -> int:
         """The micro-op buffer position of a kernel, loading it when it is not on chip."""
         if uops in self.resident:
@@ -101,11 +116,9 @@ class _Emitter:
         self.next_slot = slot + n
         return slot
 
-    def compute(self, step: Compute) -> None:
-        """A compute step as micro-op kernels and GEMM/ALU instructions."""
-        alu = step.kind == "alu"
-        kernels = build_kernels(list(step.loops), step.base, self.config, alu=alu)
-        if alu:
+    def compute(self, step: Compute, kernels: list[KernelInsn]) -> None:
+        """A compute step as GEMM/ALU instructions over its micro-op kernels."""
+        if step.kind == "alu":
             assert step.alu_op is not None
             imm = dict(use_imm=1, imm=step.imm) if step.imm is not None else {}
             self.loop_insns(kernels, lambda f, k: Alu(alu_opcode=step.alu_op, **imm, **f))
@@ -139,15 +152,23 @@ class _Emitter:
 
 def emit_instructions(steps: Sequence[Step | None], config: VTAConfig) -> LoweredProgram:
     """The instructions of a tile walk, FINISH last; micro-op kernels are placed from the start
-    of the micro-op buffer's DRAM region (UOP loads' ``dram_base`` is an offset into it). A
+    of the micro-op buffer's DRAM region (UOP loads' ``dram_base`` is an offset into it): all
+    of them loaded first by one LOAD when they fit in the buffer together, else each loaded
+    when it is used and not on chip. A
     ``None`` step (between two kernels of a chain) becomes a compute no-op, which orders every
     earlier STORE before every later LOAD (``vtac-insert-deps`` treats it as a barrier)."""
     em = _Emitter(config)
-    for step in steps:
+    kernels = {
+        i: build_kernels(list(step.loops), step.base, config, alu=step.kind == "alu")
+        for i, step in enumerate(steps)
+        if isinstance(step, Compute)
+    }
+    em.preload([k.uops for insns in kernels.values() for k in insns])
+    for i, step in enumerate(steps):
         if step is None:
             em.emit(Load(memory_type=MemType.UOP))
         elif isinstance(step, Compute):
-            em.compute(step)
+            em.compute(step, kernels[i])
         else:
             em.emit(step.insn, step.tensor)
     em.emit(Finish())

@@ -1,14 +1,14 @@
 """vtac-tile: tile sizes, tile-loop order and virtual threads; the kernel as tile-dialect IR.
 
-The search (:func:`vtac.passes.tiling.plan_tiles`) keeps every tile within its on-chip buffer
-(half of it per virtual thread), every ISA field in range and micro-op kernels within the
-micro-op buffer, and scores the rest with the cost model (DRAM bytes and cycles); the best
-candidates' first and last steps may then run in two parts (:class:`~vtac.passes.tiling.Split`,
-chosen by compiling and timing a few). The kernel function is replaced by its tile program
-(:mod:`vtac.passes.tile_ir`): a function over the packed DRAM tensors whose body is the tile
-walk (:func:`vtac.passes.tile_walk.walk_tiles`) as ``tile.dma_load``, ``tile.gemm``,
-``tile.alu`` and ``tile.dma_store``, constant weights packed into ``memref.global``s. The
-choice is recorded on that function as ``vtac.schedule``:
+The search (:func:`vtac.passes.tiling.ranked_tiles`) keeps every tile within its on-chip
+buffer (half of it per virtual thread), every ISA field in range and micro-op kernels within
+the micro-op buffer, and scores the rest with the cost model (DRAM bytes and cycles); the first
+and last steps of the few best may then run in parts (:class:`~vtac.passes.tiling.Split`,
+chosen by compiling and timing candidates), and the fastest as compiled wins. The kernel
+function is replaced by its tile program (:mod:`vtac.passes.tile_ir`): a function over the
+packed DRAM tensors whose body is the tile walk (:func:`vtac.passes.tile_walk.walk_tiles`) as
+``tile.dma_load``, ``tile.gemm``, ``tile.alu`` and ``tile.dma_store``, constant weights packed
+into ``memref.global``s. The choice is recorded on that function as ``vtac.schedule``:
 
     {tiles = {n = 1, oc = 4, ...}, order = ["oc", ...], vthreads = 2, acc_threads = 2,
      split_tail = true, refined_layouts = true, head = "oh:2", est_cycles = ...,
@@ -23,7 +23,9 @@ beside the ``vtac.embedding`` chosen by ``vtac-isel``. Options force a choice:
 - ``epilogue=whole`` (or ``split``): the last tile's epilogue in one part (or two);
 - ``refine_layouts=false``: the layouts vtac-layout gave the tensors (by default each tensor's
   outer coordinates are ordered so a tile moves in as few and as long DMA rows as it can);
-- ``head="oh:2"``, ``tail="block_out:3"`` or ``none``: the first and last steps' splits.
+- ``head="oh:2"``, ``tail="block_out:8+4+2"``, ``tail="block_out:4+4@3"`` or ``none``: the
+  first and last steps' splits (parts of so many iterations of the loop, then the rest; over
+  the first or last STEPS steps after ``@``).
 
 A forced choice that breaks a limit is an error naming the limit and the numbers.
 """
@@ -75,10 +77,10 @@ from vtac.passes.tile_ir import (
     replace_function,
 )
 from vtac.passes.tile_walk import walk_tiles
-from vtac.passes.tiling import Schedule, Split, TilingError, plan_tiles
+from vtac.passes.tiling import Schedule, Split, TilingError, ranked_tiles
 from vtac.passes.uop_kernels import KernelError
 from vtac.runtime.isa import Load
-from vtac.runtime.timing import time_program
+from vtac.runtime.timing import TimingError, time_program
 
 SCHEDULE_ATTR = "vtac.schedule"
 #: On a chain's host function: how many stages (kernels) it calls.
@@ -109,7 +111,7 @@ def schedule_attr(schedule: Schedule, extents: tuple[tuple[str, int], ...]) -> D
             "split_tail": BoolAttr.from_bool(schedule.split_tail),
             "refined_layouts": BoolAttr.from_bool(schedule.refined_layouts),
             **{
-                name: StringAttr(f"{split.loop}:{split.first}")
+                name: StringAttr(str(split))
                 for name, split in (("head", schedule.head), ("tail", schedule.tail))
                 if split is not None
             },
@@ -164,17 +166,18 @@ def _split(attr: object) -> Split:
 
 
 def parse_split(text: str) -> Split:
-    """``"oh:2"`` as a split (a malformed text is a :class:`CompileError`)."""
-    loop, _, first = text.partition(":")
-    if not loop.strip() or not first.strip().isdigit() or int(first) < 1:
-        raise CompileError(f"split {text!r}: expected LOOP:FIRST with FIRST a positive number")
-    return Split(loop.strip(), int(first))
+    """``"oh:2"`` or ``"block_out:8+4+2"`` as a split (a malformed text is a
+    :class:`CompileError`)."""
+    try:
+        return Split.parse(text)
+    except ValueError as err:
+        raise CompileError(str(err)) from None
 
 
 @dataclass(frozen=True)
 class TileOptions:
     """What a user may force of vtac-tile's choice (see :class:`Tile`); the rest is searched.
-    ``head`` and ``tail`` are "" (searched), "none" or a forced ``"loop:first"`` split."""
+    ``head`` and ``tail`` are "" (searched), "none" or a forced split (:meth:`Split.parse`)."""
 
     tiles: dict[str, int] = dataclasses.field(default_factory=dict)
     vthreads: int = 0
@@ -201,7 +204,11 @@ def plan(kernel: Kernel, options: TileOptions | None = None) -> tuple[Schedule, 
         for edge, text in (("head", options.head), ("tail", options.tail))
     }
     passes = len(kernel.epilogue.steps) + kernel.epilogue.planes - 1
-    schedule = plan_tiles(
+    search = [e for e in ("head", "tail") if getattr(options, e) == ""]
+    if options.epilogue != "auto" and "tail" in search:
+        search.remove("tail")  # a tail split replaces the last tile's epilogue split
+    splits_forced = bool(forced["head"] or forced["tail"])
+    candidates = ranked_tiles(
         kernel.blocked.problem(kernel.config, alu_passes=passes),
         kernel.config,
         forced=options.tiles,
@@ -210,20 +217,28 @@ def plan(kernel: Kernel, options: TileOptions | None = None) -> tuple[Schedule, 
         acc_threads=options.acc_threads or None,
         split_tail=False if forced["tail"] else EPILOGUES[options.epilogue],
         relayout=options.refine_layouts,
+        count=1 if splits_forced or not search else SPLIT_CANDIDATES,
     )
-    if schedule.refined_layouts:
-        blocked = reorder_for_tiles(kernel.blocked, schedule.tile)
-        kernel = dataclasses.replace(kernel, blocked=blocked)
-    if forced["head"] or forced["tail"]:
-        schedule = dataclasses.replace(schedule, **{k: v for k, v in forced.items() if v})
-        cycles = _check_splits(kernel, schedule)
-        schedule = dataclasses.replace(schedule, cycles=cycles)
-    search = [e for e in ("head", "tail") if getattr(options, e) == ""]
-    if options.epilogue != "auto" and "tail" in search:
-        search.remove("tail")  # a tail split replaces the last tile's epilogue split
-    if search:
-        schedule = split_edges(kernel, schedule, search)
-    return schedule, kernel
+    best: tuple[Schedule, Kernel] | None = None
+    # splits gain a few percent: tilings that replay much slower than the best are not tried;
+    # a short kernel gets the quick search (the best tiling, splits of one step)
+    thorough = candidates[0].cycles >= THOROUGH_FROM
+    close = [c for c in candidates if c.cycles <= candidates[0].cycles * SPLIT_WITHIN]
+    close = close if thorough else close[:1]
+    for schedule in close:
+        laid_out = kernel
+        if schedule.refined_layouts:
+            blocked = reorder_for_tiles(kernel.blocked, schedule.tile)
+            laid_out = dataclasses.replace(kernel, blocked=blocked)
+        if splits_forced:
+            schedule = dataclasses.replace(schedule, **{k: v for k, v in forced.items() if v})
+            schedule = dataclasses.replace(schedule, cycles=_check_splits(laid_out, schedule))
+        if search:
+            schedule = split_edges(laid_out, schedule, search, thorough)
+        if best is None or schedule.cycles < best[0].cycles:
+            best = (schedule, laid_out)
+    assert best is not None
+    return best
 
 
 def _check_splits(kernel: Kernel, schedule: Schedule) -> int:
@@ -237,25 +252,34 @@ def _check_splits(kernel: Kernel, schedule: Schedule) -> int:
         if split.loop not in extents or split.loop in kernel.blocked.reduction:
             loops = [n for n in extents if n not in kernel.blocked.reduction]
             raise CompileError(
-                f"{edge} split {split.loop}:{split.first}: {split.loop!r} is not a parallel "
-                f"loop ({', '.join(loops)})"
+                f"{edge} split {split}: {split.loop!r} is not a parallel loop ({', '.join(loops)})"
             )
         tile = schedule.tile[split.loop]
         trips = -(-extents[split.loop] // tile)
         size = tile if edge == "head" else extents[split.loop] - (trips - 1) * tile
-        if not 1 <= split.first < size:
+        if sum(split.sizes) >= size:
             raise CompileError(
-                f"{edge} split {split.loop}:{split.first}: the {edge} step has {size} "
-                f"iterations of {split.loop}, the first part must be 1 to {size - 1}"
+                f"{edge} split {split}: the {edge} step has {size} iterations of "
+                f"{split.loop}, the parts before the last must add up to 1 to {size - 1}"
             )
     try:
         cycles = measure(kernel, schedule, strict=True)
-    except (TilingError, DmaError) as err:
+    except (TilingError, DmaError, TimingError) as err:
         raise CompileError(f"the forced splits cannot be honoured: {err}") from None
     assert cycles is not None
     return cycles
 
 
+#: The tilings replay ranks best whose edge splits are searched (the fastest measured wins: a
+#: tiling a little slower as a whole may split much better).
+SPLIT_CANDIDATES = 6
+#: ... of those, the ones whose replay is within this factor of the best one's ...
+SPLIT_WITHIN = 1.03
+#: Kernels the best tiling of which replays in this many cycles or more get the thorough
+#: search: the other tilings above, and splits over several steps (else neither).
+THOROUGH_FROM = 40_000
+#: The splits of one step that measure best tried over more steps.
+STEPS_TRIED = 2
 #: Walks of more tile steps than this are not searched for edge splits (each candidate is
 #: compiled and timed).
 MEASURED_STEPS = 1000
@@ -263,8 +287,10 @@ MEASURED_STEPS = 1000
 
 def measure(kernel: Kernel, schedule: Schedule, strict: bool = False) -> int | None:
     """Cycles of ``kernel`` under ``schedule`` as compiled: the tile walk lowered to
-    instructions with their dependency tokens and timed; None if the walk cannot be built
-    (``strict``: its error)."""
+    instructions with their dependency tokens and timed; None if the walk cannot be built or
+    its tokens deadlock (``strict``: the error). A deadlock can arise when splits into many
+    small parts leave more than eight tokens of one queue outstanding in program order: the
+    queue-depth credits of :mod:`vtac.passes.tokens` then form a cycle."""
     try:
         steps = walk_tiles(kernel.blocked, schedule, kernel.epilogue, kernel.config)
         program = emit_instructions(steps, kernel.config)
@@ -279,19 +305,28 @@ def measure(kernel: Kernel, schedule: Schedule, strict: bool = False) -> int | N
         return uops.reshape(-1, 3)[load.dram_base : load.dram_base + load.x_size * load.y_size]
 
     done = insert_deps(insns, kernel.config, uops_of)
-    return time_program(kernel.config, done).cycles
+    try:
+        return time_program(kernel.config, done).cycles
+    except TimingError:
+        if strict:
+            raise
+        return None
 
 
-def split_edges(kernel: Kernel, schedule: Schedule, edges: list[str]) -> Schedule:
+def split_edges(
+    kernel: Kernel, schedule: Schedule, edges: list[str], thorough: bool = True
+) -> Schedule:
     """``schedule`` with the splits of ``edges`` (head, tail; see
-    :class:`~vtac.passes.tiling.Split`) that measure fastest, tried one after the other along
-    each parallel loop of the first (last) step, each at a few sizes. A tail split replaces the
+    :class:`~vtac.passes.tiling.Split`) that measure fastest: along each parallel loop of the
+    first (last) step, two parts at a few sizes and many parts (halving, or eighths); then the
+    two best of those over two to four steps (if ``thorough``). A tail split replaces the
     epilogue-only split of the last tile (``split_tail``). Walks of more than
     ``MEASURED_STEPS`` tile steps are left as they are: every candidate is compiled and
     timed."""
     extents = dict(kernel.blocked.loops)
     trips = {n: -(-extents[n] // size) for n, size in schedule.tiles}
-    if math.prod(trips.values()) > MEASURED_STEPS:
+    total = math.prod(trips.values())
+    if total > MEASURED_STEPS:
         return schedule
     base = measure(kernel, schedule)
     if base is None:
@@ -300,21 +335,50 @@ def split_edges(kernel: Kernel, schedule: Schedule, edges: list[str]) -> Schedul
     parallel = [n for n in schedule.order if n not in kernel.blocked.reduction]
     first_sizes = {n: min(size, extents[n]) for n, size in schedule.tiles}
     last_sizes = {n: extents[n] - (trips[n] - 1) * size for n, size in schedule.tiles}
+
+    def attempt(start: Schedule, edge: str, split: Split) -> int | None:
+        nonlocal best
+        changes: dict[str, object] = {edge: split}
+        if edge == "tail":
+            changes["split_tail"] = False
+        candidate = dataclasses.replace(start, **changes)  # type: ignore[arg-type]
+        cycles = measure(kernel, candidate)
+        if cycles is not None and cycles < best[0]:
+            best = (cycles, candidate)
+        return cycles
+
     for edge, sizes in (("head", first_sizes), ("tail", last_sizes)):
         if edge not in edges:
             continue
         start = best[1]
+        tried: list[tuple[int, Split]] = []
         for loop in (n for n in parallel if sizes.get(n, 0) >= 2):
-            size = sizes[loop]
-            for first in sorted({max(1, size // 4), max(1, size // 3), size // 2, 3 * size // 4}):
-                changes: dict[str, object] = {edge: Split(loop, first)}
-                if edge == "tail":
-                    changes["split_tail"] = False
-                candidate = dataclasses.replace(start, **changes)  # type: ignore[arg-type]
-                cycles = measure(kernel, candidate)
-                if cycles is not None and cycles < best[0]:
-                    best = (cycles, candidate)
+            for split in part_options(loop, sizes[loop], edge):
+                if (cycles := attempt(start, edge, split)) is not None:
+                    tried.append((cycles, split))
+        # the best over more steps (a split that does not pay on one step may on two)
+        for _, split in sorted(tried, key=lambda t: t[0])[: STEPS_TRIED if thorough else 0]:
+            for steps in range(2, min(4, total) + 1):
+                if attempt(start, edge, dataclasses.replace(split, steps=steps)) is None:
+                    break
     return dataclasses.replace(best[1], cycles=best[0])
+
+
+def part_options(loop: str, size: int, edge: str) -> list[Split]:
+    """Splits of a step ``size`` iterations of ``loop`` long worth measuring: two parts at a
+    quarter, a third, a half and three quarters; parts halving towards the walk's edge (a head
+    starts small, a tail ends small); eighths."""
+    options = [(first,) for first in sorted({max(1, size // d) for d in (4, 3, 2)})]
+    options.append((3 * size // 4,))
+    halving = []
+    rest = size
+    while rest >= 2:
+        halving.append(rest // 2)
+        rest -= rest // 2
+    options.append(tuple(reversed(halving)) if edge == "head" else tuple(halving))
+    if size >= 8:
+        options.append((size // 8,) * 7)
+    return [Split(loop, sizes) for sizes in dict.fromkeys(options) if 0 < sum(sizes) < size]
 
 
 def _tensor(kernel: Kernel, role: str, names: dict[str, str], last: bool = True) -> DramTensor:

@@ -15,6 +15,7 @@ so the tile is stored, shifted right by 8, stored again, four times.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass, field
@@ -113,8 +114,13 @@ def _box(
 
 def _coefficients(op: BlockedOperand, box: tuple[int, ...], loop: str) -> int:
     """How far one step of ``loop`` moves in the row-major SRAM box of ``op``."""
+    return _coefficient(op.coords, box, loop)
+
+
+@functools.lru_cache(maxsize=8192)
+def _coefficient(coords: tuple[str | TileWindow, ...], box: tuple[int, ...], loop: str) -> int:
     total = 0
-    for i, coord in enumerate(op.coords):
+    for i, coord in enumerate(coords):
         stride = math.prod(box[i + 1 :])
         if isinstance(coord, TileWindow):
             total += stride * (coord.stride if coord.outer == loop else 0)
@@ -147,6 +153,13 @@ def walk_tiles(
     shapes = {
         name: o.spec.outer_shape for name, o in (("inp", op.inp), ("wgt", op.wgt), ("out", op.out))
     }
+    # One copy of the bias serves every accumulator part (the compute module runs a tile's
+    # epilogue before the next tile's bias load): all of it, loaded once, when it fits beside
+    # an output tile in the first part, else the tile's box, reloaded when the box changes.
+    bias_region = out_tile_max
+    bias_whole = (
+        op.bias is not None and out_tile_max + math.prod(op.bias.spec.outer_shape) <= halves["acc"]
+    )
     resident: dict[tuple[str, int], tuple] = {}
     out_tiles = -1
     total = math.prod(trips.values())
@@ -160,7 +173,6 @@ def walk_tiles(
         io_half, acc_half = step % threads, out_tiles % schedule.acc_halves
         bases = {"inp": io_half * halves["inp"], "wgt": io_half * halves["wgt"]}
         acc_base = acc_half * halves["acc"]
-        bias_base = acc_base + out_tile_max
         out_lo, out_box = _box(op.out, origin, size)
         if first:
             em.compute(
@@ -168,16 +180,20 @@ def walk_tiles(
                     "gemm", (AffineLoop(math.prod(out_box), 1, 0, 0),), (acc_base, 0, 0), reset=True
                 )
             )
-            if op.bias is not None:
-                key = ("bias", acc_half)
-                lo, box = _box(op.bias, origin, size)
-                if resident.get(key) != (lo, box):
-                    for t in plan_box(op.bias.spec.outer_shape, lo, box):
-                        em.transfer("bias", MemType.ACC, t, 0, bias_base)
-                    resident[key] = (lo, box)
+        bias: tuple[int, tuple[int, ...]] = (bias_region, ())
+        if op.bias is not None:
+            offset, bias_box = _bias_tile(op, origin, size, bias_whole)
+            bias = (bias_region + offset, bias_box)
+            shape = op.bias.spec.outer_shape
+            held = ((0,) * len(shape), shape) if bias_whole else _box(op.bias, origin, size)
+            if first and resident.get(("bias", 0)) != held:
+                for t in plan_box(shape, *held):
+                    em.transfer("bias", MemType.ACC, t, 0, bias_region)
+                resident[("bias", 0)] = held
         final = step == total - 1
-        split = schedule.tail if final else schedule.head if step == 0 else None
+        split = schedule.split_of(step, total)
         parts = split.parts(size[split.loop]) if split else [(0, 0)]
+        per_part = last and final and split is not None  # each part finishes on its own
         boxes = {name: _box(operand, origin, size) for name, operand in _loaded_operands(op)}
         pending: dict[str, int] = {}  # operands loaded part by part: coordinate split
         for name, operand in _loaded_operands(op):
@@ -227,7 +243,7 @@ def walk_tiles(
                     ),
                 )
             )
-            if last and final and split:
+            if per_part:
                 axis = split_axis(op.out.coords, out_box, split.loop)
                 if axis is None or axis < 0:
                     raise TilingError(f"{split}: the output tile cannot finish part by part")
@@ -242,10 +258,10 @@ def walk_tiles(
                     (out_lo, out_box),
                     (part_lo, part_box),
                     acc_base,
-                    bias_base,
+                    bias,
                     shapes["out"],
                 )
-        if last and not (final and split):
+        if last and not per_part:
             # The walk's last tile may run its epilogue in parts (see epilogue_parts).
             for part_lo, part_box in epilogue_parts(
                 (out_lo, out_box), final and schedule.split_tail
@@ -259,7 +275,7 @@ def walk_tiles(
                     (out_lo, out_box),
                     (part_lo, part_box),
                     acc_base,
-                    bias_base,
+                    bias,
                     shapes["out"],
                 )
     return em.steps
@@ -296,18 +312,18 @@ def _finish(
     out: tuple[tuple[int, ...], tuple[int, ...]],
     part: tuple[tuple[int, ...], tuple[int, ...]],
     acc_base: int,
-    bias_base: int,
+    bias: tuple[int, tuple[int, ...]],
     out_shape: tuple[int, ...],
 ) -> None:
-    """The epilogue and STOREs of ``part``, a slab of the output tile's box ``out``."""
+    """The epilogue and STOREs of ``part``, a slab of the output tile's box ``out``; the
+    tile's bias entries start at ``bias[0]`` in a row-major box of size ``bias[1]``."""
     (out_lo, out_box), (part_lo, part_box) = out, part
     shift = {c: a - b for c, a, b in zip(op.out.coords, part_lo, out_lo, strict=True) if a != b}
     part_acc = acc_base + sum(d * _coefficients(op.out, out_box, c) for c, d in shift.items())
-    part_bias = bias_base
+    base, bias_box = bias
     if op.bias is not None:
-        bias_box = _box(op.bias, origin, size)[1]
-        part_bias += sum(d * _coefficients(op.bias, bias_box, c) for c, d in shift.items())
-    _epilogue(em, op, epilogue, origin, size, part_box, part_acc, part_bias)
+        base += sum(d * _coefficients(op.bias, bias_box, c) for c, d in shift.items())
+    _epilogue(em, op, epilogue, part_box, part_acc, (base, bias_box))
     plane = math.prod(out_shape)
     for p in range(epilogue.planes):
         if p:
@@ -320,23 +336,34 @@ def _alu_over(em: _Walk, op: AluOp, imm: int, entries: int, base: int) -> None:
     em.compute(Compute("alu", (AffineLoop(entries, 1, 1, 0),), (base, base, 0), alu_op=op, imm=imm))
 
 
+def _bias_tile(
+    op: BlockedOp, origin: dict[str, int], size: dict[str, int], whole: bool
+) -> tuple[int, tuple[int, ...]]:
+    """Where a tile's bias entries start in the bias region and the row-major box they sit in:
+    the tile's own box, or with ``whole`` the entire bias tensor."""
+    assert op.bias is not None
+    lo, box = _box(op.bias, origin, size)
+    if not whole:
+        return 0, box
+    shape = op.bias.spec.outer_shape
+    return sum(at * math.prod(shape[i + 1 :]) for i, at in enumerate(lo)), shape
+
+
 def _epilogue(
     em: _Walk,
     op: BlockedOp,
     epilogue: Epilogue,
-    origin: dict[str, int],
-    size: dict[str, int],
     out_box: tuple[int, ...],
     acc_base: int,
-    bias_base: int,
+    bias: tuple[int, tuple[int, ...]],
 ) -> None:
     entries = math.prod(out_box)
+    bias_base, bias_box = bias
     for name, imm in epilogue.steps:
         if name != "ADD":
             _alu_over(em, AluOp[name], int(imm or 0), entries, acc_base)
             continue
         assert op.bias is not None
-        _, bias_box = _box(op.bias, origin, size)
         loops = [
             AffineLoop(extent, math.prod(out_box[i + 1 :]), _bias_step(op, coord, bias_box), 0)
             for i, (coord, extent) in enumerate(zip(op.out.coords, out_box, strict=True))

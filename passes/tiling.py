@@ -21,6 +21,7 @@ import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -150,18 +151,42 @@ def coordinate_order(
 
 @dataclass(frozen=True)
 class Split:
-    """A step of the walk run in two parts along one of its parallel loops: the first
-    ``first`` iterations of ``loop``, then the rest. Each part's GEMM starts once the data it
-    reads is on chip (a head split shortens the wait for the first tile's loads), and on the
-    walk's last step each part's epilogue and STORE follow its GEMM (a tail split leaves
-    less work after the last load)."""
+    """Steps of the walk run in parts along one of their parallel loops: ``sizes`` iterations
+    of ``loop`` each, then the rest. Each part's GEMM starts once the data it reads is on chip
+    (a head split shortens the wait for the first tile's loads), and on the walk's last step
+    each part's epilogue and STORE follow its GEMM (a tail split leaves less work after the
+    last load; parts shrinking towards the end leave least). A head split covers the walk's
+    first ``steps`` steps, a tail split its last ``steps``: a load-bound walk's compute then
+    follows its loads part by part instead of a step behind. Written ``loop:first`` for two
+    parts of one step, ``loop:8+4+2`` for more, ``loop:8+4+2@3`` over three steps."""
 
     loop: str
-    first: int
+    sizes: tuple[int, ...]
+    steps: int = 1
 
     def parts(self, size: int) -> list[tuple[int, int]]:
-        """(start, extent) of the two parts of a loop ``size`` iterations long."""
-        return [(0, self.first), (self.first, size - self.first)]
+        """(start, extent) of the parts of a loop ``size`` iterations long (a step shorter
+        than the sizes add up to has fewer parts)."""
+        bounds = [b for b in itertools.accumulate(self.sizes, initial=0) if b < size]
+        return [(a, b - a) for a, b in itertools.pairwise([*bounds, size])]
+
+    def __str__(self) -> str:
+        steps = f"@{self.steps}" if self.steps > 1 else ""
+        return f"{self.loop}:{'+'.join(map(str, self.sizes))}{steps}"
+
+    @staticmethod
+    def parse(text: str) -> Split:
+        """``"oh:2"``, ``"block_out:8+4+2"`` or ``"block_out:8+4+2@3"`` as a split; a
+        ValueError says what is wrong."""
+        loop, _, rest = text.partition(":")
+        sizes, _, steps = rest.partition("@")
+        numbers = [*sizes.split("+"), steps or "1"]
+        if not loop.strip() or not all(n.strip().isdigit() and int(n) >= 1 for n in numbers):
+            raise ValueError(
+                f"split {text!r}: expected LOOP:SIZE, LOOP:SIZE+SIZE+... or LOOP:SIZE+...@STEPS "
+                "with positive numbers"
+            )
+        return Split(loop.strip(), tuple(int(n) for n in numbers[:-1]), int(numbers[-1]))
 
 
 def split_axis(coords: Sequence[str | TileWindow], box: Sequence[int], loop: str) -> int | None:
@@ -212,13 +237,22 @@ class Schedule:
     split_tail: bool = True
     #: whether the tensors' DRAM layouts are refined for the tiles (TileProblem.reordered)
     refined_layouts: bool = False
-    #: the walk's first step in two parts (see Split), and its last one
+    #: the walk's first step in parts (see Split), and its last one
     head: Split | None = None
     tail: Split | None = None
 
     @property
     def tile(self) -> dict[str, int]:
         return dict(self.tiles)
+
+    def split_of(self, step: int, total: int) -> Split | None:
+        """The split step ``step`` of a walk of ``total`` steps runs with: the tail's over the
+        last ``tail.steps`` steps, else the head's over the first ``head.steps``."""
+        if self.tail and step >= total - self.tail.steps:
+            return self.tail
+        if self.head and step < self.head.steps:
+            return self.head
+        return None
 
     @property
     def acc_halves(self) -> int:
@@ -230,7 +264,7 @@ class Schedule:
         extra = f" acc_threads={self.acc_halves}" if self.acc_halves != self.vthreads else ""
         extra += "" if self.split_tail or self.tail else " epilogue=whole"
         for name, split in (("head", self.head), ("tail", self.tail)):
-            extra += f" {name}={split.loop}:{split.first}" if split else ""
+            extra += f" {name}={split}" if split else ""
         return (
             f"tiles[{sizes}] order[{', '.join(self.order)}] vthreads={self.vthreads}{extra} "
             f"est_cycles={self.cycles} est_dram_bytes={self.dram_bytes}"
@@ -304,7 +338,12 @@ def _row_elems(
     return whole * partial
 
 
-def plan_tiles(
+def plan_tiles(problem: TileProblem, config: VTAConfig, **options: Any) -> Schedule:
+    """The best of :func:`ranked_tiles` (which ``options`` are passed to)."""
+    return ranked_tiles(problem, config, **options)[0]
+
+
+def ranked_tiles(
     problem: TileProblem,
     config: VTAConfig,
     timing: TimingParams | None = None,
@@ -314,9 +353,11 @@ def plan_tiles(
     acc_threads: int | None = None,
     split_tail: bool | None = None,
     relayout: bool = False,
-) -> Schedule:
-    """The schedule with the fewest replayed cycles (then fewest DRAM bytes) among those the
-    analytical model ranks best; its ``cycles`` are the replay's.
+    count: int = 1,
+) -> list[Schedule]:
+    """The ``count`` schedules with the fewest replayed cycles (then fewest DRAM bytes) among
+    those the analytical model ranks best, best first, no two alike in both; their ``cycles``
+    are the replay's.
 
     ``forced`` pins tile sizes of some loops, ``vthreads`` the thread count, ``order`` the
     tile-loop order (outermost first, reduction loops innermost), ``acc_threads`` how many parts
@@ -371,7 +412,7 @@ def plan_tiles(
     candidates = list(dict.fromkeys(candidates))  # each once, in the order found
     candidates.sort(key=lambda c: (c.cycles, c.dram_bytes))
     transfers: dict[tuple[tuple[str, ...], ...], _Transfers] = {}
-    best: tuple[tuple[int, int], Schedule] | None = None
+    best: dict[Schedule, tuple[tuple[int, int], Schedule]] = {}  # candidate -> best variant
     budget = REPLAY_STEPS
     for candidate in candidates:
         steps = math.prod(-(-extents[n] // size) for n, size in candidate.tiles)
@@ -395,11 +436,11 @@ def plan_tiles(
                 failures.append(f"the DMA cannot move {err} (tiles {sizes})")
                 break
             key = (cycles, candidate.dram_bytes)
-            if best is None or key < best[0]:
-                best = (key, replace(variant, cycles=cycles))
-    if best is None and budget == REPLAY_STEPS and candidates:
-        best = ((0, 0), candidates[0])  # too many tiles to replay: the analytical estimate
-    if best is None:
+            if candidate not in best or key < best[candidate][0]:
+                best[candidate] = (key, replace(variant, cycles=cycles))
+    if not best and budget == REPLAY_STEPS and candidates:
+        return [candidates[0]]  # too many tiles to replay: the analytical estimate
+    if not best:
         reason = failures[0] if failures else "no candidate"
         what = (
             "the forced tile sizes break a limit"
@@ -407,7 +448,9 @@ def plan_tiles(
             else "no tiling fits"
         )
         raise TilingError(f"{what}: {reason}")
-    return best[1]
+    # candidates that replay alike are usually one tiling seen twice (oh and ow swapped)
+    alike = dict(sorted(best.values(), key=lambda kv: kv[0])[::-1])
+    return sorted(alike.values(), key=lambda v: (v.cycles, v.dram_bytes))[:count]
 
 
 def _check_order(problem: TileProblem, order: tuple[str, ...]) -> tuple[str, ...]:
@@ -668,11 +711,18 @@ def replay(
     uop_budget = min(config.uop_depth, CHISEL_UOP_DEPTH)
     kernels: dict[tuple[object, ...], tuple[int, int]] = {}  # kernel -> (slot, micro-ops)
     next_slot = 0
+    distinct = 0  # micro-ops of the kernels seen: while they fit together, one LOAD first
 
     def kernel(key: tuple[object, ...], uops: int) -> int:
-        """Cycles of loading a micro-op kernel, 0 while it is on chip."""
-        nonlocal next_slot
+        """Cycles of loading a micro-op kernel, 0 while it is on chip (or loaded first, with
+        every other kernel, as lowering does while they all fit in the buffer together)."""
+        nonlocal next_slot, distinct
         if key in kernels:
+            return 0
+        distinct += uops
+        if distinct <= uop_budget:
+            kernels[key] = (distinct - uops, uops)
+            next_slot = distinct
             return 0
         if next_slot + uops > uop_budget:
             next_slot = 0
@@ -685,6 +735,15 @@ def replay(
         return timing.transfer_cycles(1, uops * config.uop_elem_bytes)
 
     resident: dict[tuple[str, int], tuple] = {}
+    # one copy of each accumulator extra (the bias) serves every accumulator part: all of it
+    # when it fits beside an output tile, else the tile's box (as the tile walk does)
+    out_max = math.prod(tile[n] for n in problem.out.loops) * math.prod(
+        (tile[w.outer] - 1) * w.stride + tile[w.inner] for w in problem.out.windows
+    )
+    whole = {
+        e.name: out_max + math.prod(e.dram_shape(extents)) <= config.acc_depth // acc_halves
+        for e in problem.acc_extras
+    }
     load_free = compute_free = store_free = 0
     read_end = [0] * threads  # end of the last compute reading each input/weight half
     ready = [0] * threads  # end of the last load into each input/weight half
@@ -703,10 +762,11 @@ def replay(
             prepare += out_entries * timing.gemm_cycles_per_uop + timing.gemm_pipeline_fill
             prepare += kernel(("reset",), 1)
             for extra in problem.acc_extras:
-                where = box(extra, index)
-                if resident.get((extra.name, acc_half)) != where:
+                shape = extra.dram_shape(extents)
+                where = ((0,) * len(shape), shape) if whole[extra.name] else box(extra, index)
+                if resident.get((extra.name, 0)) != where:
                     prepare += moved(extra, extra.elem_bytes, where)
-                    resident[(extra.name, acc_half)] = where
+                    resident[(extra.name, 0)] = where
         load = 0
         for op in (problem.inp, problem.wgt):
             where = box(op, index)

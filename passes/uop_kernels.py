@@ -18,6 +18,7 @@ move the destination; instructions drain the pipeline between them.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass
@@ -123,7 +124,20 @@ def build_kernels(
     check_hazards: bool = True,
 ) -> list[KernelInsn]:
     """Instructions (usually one) that execute every step of the nest exactly once."""
-    loops = [loop for loop in loops if loop.extent > 1]
+    return list(_kernels(tuple(loops), base, config, alu, check_hazards))
+
+
+@functools.lru_cache(maxsize=4096)
+def _kernels(
+    nest: tuple[AffineLoop, ...],
+    base: tuple[int, int, int],
+    config: VTAConfig,
+    alu: bool,
+    check_hazards: bool,
+) -> tuple[KernelInsn, ...]:
+    """:func:`build_kernels`, remembered: a tile walk repeats the same nests step after step,
+    and the tile search lowers many walks of one op."""
+    loops = [loop for loop in nest if loop.extent > 1]
     unit = AffineLoop(1, 0, 0, 0)
     n = len(loops)
     pairs: list[tuple[int | None, int | None]] = [
@@ -142,7 +156,7 @@ def build_kernels(
         uops = _hazard_free_uops(rest_of(pair), base, outer, inner, check_hazards)
         if uops is None:
             continue
-        return [
+        return (
             KernelInsn(
                 iter_out=outer.extent,
                 iter_in=inner.extent,
@@ -153,16 +167,16 @@ def build_kernels(
                 wgt_factor_out=outer.wgt,
                 wgt_factor_in=inner.wgt,
                 uops=tuple(uops),
-            )
-        ]
+            ),
+        )
     # Split along a loop, preferably one that leaves the destination in place: one instruction
     # per iteration (a single step is always hazard-free, so this terminates).
     if not loops:
         raise KernelError(f"a single step at {base} does not fit the instruction's fields")
     k = next((k for k, loop in enumerate(loops) if loop.dst == 0), 0)
     loop, rest = loops[k], loops[:k] + loops[k + 1 :]
-    result = []
+    result: list[KernelInsn] = []
     for i in range(loop.extent):
         shifted = (base[0] + i * loop.dst, base[1] + i * loop.src, base[2] + i * loop.wgt)
-        result += build_kernels(rest, shifted, config, alu, check_hazards)
-    return result
+        result += _kernels(tuple(rest), shifted, config, alu, check_hazards)
+    return tuple(result)

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 import vtac
 from vtac.cli import main
 from vtac.compiler import CompileError, compile_module, run_module
+from vtac.passes.schedule import TileOptions
 from vtac.passes.tiling import TilingError
 from vtac.runtime.config import VTAConfig
 from vtac.workloads import conv, matmul
@@ -222,7 +223,11 @@ def test_bench_with_tvm_comparison(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["bench", "resnet18", "--compare", "tvm", "--only", "C10", "--json", str(out)]) == 0
     (row,) = json.loads(out.read_text())
     assert row["workload"] == "C10" and row["correct"]
-    assert row["roofline_cycles"] <= row["cycles"] and row["tvm_cycles"] > 0
+    # No schedule beats the GEMM core's peak; the roofline's memory bound counts loads and
+    # stores on one bus while the model gives each module the DMA's rate, so C10, whose loads
+    # and stores overlap almost wholly, may come in a little under it.
+    assert row["macs"] / 256 <= row["cycles"] <= 1.05 * row["roofline_cycles"]
+    assert row["tvm_cycles"] > row["cycles"]
     for key in ("macs", "utilization", "instructions", "dram_bytes", "compile_s", "sim_s"):
         assert key in row
     assert row["utilization"] == row["fixed_utilization"] == 1.0  # 256 channels fill the lanes
@@ -275,6 +280,19 @@ def test_regression_forced_split_of_a_padded_window_is_refused() -> None:
     loops = compile_module(vtac.parse_ir(text)).loops
     with pytest.raises(TilingError, match="must stay whole"):
         compile_module(vtac.parse_ir(text), tiles={name: 1 for name, _ in loops})
+
+
+def test_regression_splits_whose_tokens_deadlock_are_refused() -> None:
+    """Found by the DeepBench tests: eight-part tail splits over the last four steps left more
+    than eight compute-to-load tokens outstanding, and the queue credits deadlocked. The tile
+    search drops such splits (this layer compiles and matches the reference in
+    tests/test_workloads.py); forced, one is refused, naming the deadlock."""
+    text = conv(256, 4, 1024, 1, 0, 1)
+    options = TileOptions(
+        tiles={"block_out": 8, "block_in": 16}, head="none", tail="block_out:1+1+1+1+1+1+1@4"
+    )
+    with pytest.raises(CompileError, match="cannot be honoured: .* deadlock"):
+        compile_module(vtac.parse_ir(text), tiling=options)
 
 
 def test_constant_weights_are_packed_at_compile_time() -> None:

@@ -6,12 +6,15 @@ from hypothesis import strategies as st
 
 from vtac.passes.tiling import (
     CHISEL_UOP_DEPTH,
+    Schedule,
+    Split,
     TileOperand,
     TileProblem,
     TileWindow,
     TilingError,
     candidate_sizes,
     plan_tiles,
+    ranked_tiles,
 )
 from vtac.runtime.config import VTAConfig
 
@@ -138,3 +141,32 @@ def test_replay_tracks_the_timed_simulator(tiles: dict[str, int], threads: int) 
     )
     timed = time_program(DEFAULT, compiled.image.insns).cycles
     assert abs(compiled.schedule.cycles - timed) <= 0.03 * timed
+
+
+def test_split_text_round_trips_and_gives_its_parts() -> None:
+    split = Split.parse("block_out:8+4+2@3")
+    assert split == Split("block_out", (8, 4, 2), 3)
+    assert str(split) == "block_out:8+4+2@3" and str(Split.parse("oh:2")) == "oh:2"
+    assert split.parts(16) == [(0, 8), (8, 4), (12, 2), (14, 2)]
+    assert split.parts(14) == [(0, 8), (8, 4), (12, 2)]  # nothing left for a last part
+    assert split.parts(10) == [(0, 8), (8, 2)]  # a shorter step has fewer parts
+    for bad in ("oh", "oh:", "oh:0", "oh:2+", "oh:2@0", ":2", "oh:a"):
+        with pytest.raises(ValueError, match="expected LOOP:SIZE"):
+            Split.parse(bad)
+
+
+def test_split_covers_the_first_and_last_steps_it_names() -> None:
+    schedule = Schedule(
+        (("m", 1),), ("m",), 2, 0, 0, head=Split("m", (1,), 2), tail=Split("m", (2,), 3)
+    )
+    covered = [schedule.split_of(step, 8) for step in range(8)]
+    assert covered == [schedule.head] * 2 + [None] * 3 + [schedule.tail] * 3
+    assert schedule.split_of(0, 2) == schedule.tail  # the tail wins where both reach
+
+
+def test_ranked_tilings_come_best_first_and_differ() -> None:
+    problem = dense(DEFAULT, 256, 8, 16)
+    ranked = ranked_tiles(problem, DEFAULT, count=4)
+    assert ranked[0] == plan_tiles(problem, DEFAULT)
+    keys = [(s.cycles, s.dram_bytes) for s in ranked]
+    assert keys == sorted(keys) and len(set(keys)) == len(keys) == 4

@@ -1,4 +1,5 @@
-"""Micro-op kernels: every step exactly once, fewest micro-ops, no write-after-write hazard."""
+"""Micro-op kernels: every step exactly once, fewest micro-ops, no write-after-write hazard;
+loaded all at once when they fit in the buffer together."""
 
 import itertools
 from collections import Counter
@@ -6,8 +7,11 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from vtac.passes.lower_to_vta import emit_instructions
+from vtac.passes.tile_walk import Compute
 from vtac.passes.uop_kernels import AffineLoop, KernelInsn, build_kernels, hazard_free
 from vtac.runtime.config import VTAConfig
+from vtac.runtime.isa import Alu, AluOp, Load, MemType
 
 CONFIG = VTAConfig()
 
@@ -101,3 +105,32 @@ def test_reduction_enumerated_outside_the_destination_loops() -> None:
     (kernel,) = build_kernels(loops, (0, 0, 0), CONFIG)
     assert len(kernel.uops) == 7 * 3 * 3  # the two largest loops folded
     assert Counter(executed([kernel])) == expected(loops, (0, 0, 0))
+
+
+def _alu_steps(count: int) -> list[Compute]:
+    """``count`` ALU steps over 256 accumulator entries from different bases: 16 micro-ops
+    each (two of the four loops fold into iter_out/iter_in), every kernel distinct."""
+    loops = tuple(AffineLoop(4, 4**k, 4**k, 0) for k in range(4))
+    return [
+        Compute("alu", loops, (base, base, 0), alu_op=AluOp.SHR, imm=0) for base in range(count)
+    ]
+
+
+def _uop_loads(count: int) -> list[Load]:
+    program = emit_instructions(_alu_steps(count), CONFIG)
+    return [i for i, _ in program.insns if isinstance(i, Load) and i.memory_type == MemType.UOP]
+
+
+def test_kernels_that_fit_together_are_loaded_once_first() -> None:
+    loads = _uop_loads(100)  # 1600 micro-ops
+    assert [(load.sram_base, load.x_size) for load in loads] == [(0, 1600)]
+    program = emit_instructions(_alu_steps(100), CONFIG)
+    assert isinstance(program.insns[0][0], Load)
+    alus = [i for i, _ in program.insns if isinstance(i, Alu)]
+    assert [(a.uop_bgn, a.uop_end) for a in alus] == [(16 * k, 16 * k + 16) for k in range(100)]
+
+
+def test_kernels_over_the_buffer_are_loaded_as_they_are_used() -> None:
+    loads = _uop_loads(140)  # 2240 micro-ops: more than the 2048 kept on chip
+    assert len(loads) == 140
+    assert all(load.x_size == 16 and load.sram_base + 16 <= 2048 for load in loads)

@@ -441,9 +441,9 @@ def build_parser() -> argparse.ArgumentParser:
         for edge in ("head", "tail"):
             p.add_argument(
                 f"--{edge}",
-                metavar="LOOP:N|none",
-                help=f"split the {'first' if edge == 'head' else 'last'} step after N "
-                "iterations of LOOP (default: searched)",
+                metavar="LOOP:N[+N...][@STEPS]|none",
+                help=f"run the {'first' if edge == 'head' else 'last'} step (or STEPS steps) in "
+                "parts of N iterations of LOOP each, then the rest (default: searched)",
             )
     return parser
 

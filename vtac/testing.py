@@ -70,7 +70,7 @@ LIMIT_PHRASES = (
     "must name each loop once",
     "must be innermost",
     "is not a parallel loop",
-    "the first part must be",
+    "the parts before the last must add up",
     "cannot be honoured",
     "cannot be loaded part by part",
     "cannot finish part by part",
@@ -415,8 +415,9 @@ def tile_options(draw: st.DrawFn, compiled: Compiled) -> TileOptions:
     """Forced choices for vtac-tile over the loops of ``compiled`` (an unforced compile of the
     program): tile sizes of some loops, the thread counts, a loop order (a random permutation
     with the reduction loops innermost, now and then any permutation), the epilogue, the
-    layouts, and head/tail splits over a parallel loop (or "none"). Some break a limit: the
-    compiler must refuse those with a clear error (:func:`is_refusal`)."""
+    layouts, and head/tail splits over a parallel loop, in up to four parts, over one to three
+    steps (or "none"). Some break a limit: the compiler must refuse those with a clear error
+    (:func:`is_refusal`)."""
     loops = dict(compiled.loops)
     reductions = reduction_loops(compiled)
     parallel = [n for n in compiled.schedule.order if n not in reductions]
@@ -444,7 +445,11 @@ def tile_options(draw: st.DrawFn, compiled: Compiled) -> TileOptions:
         tile = sizes.get(loop, loops[loop])
         if edge == "tail":  # the last step holds what is left of the loop
             tile = loops[loop] - (-(-loops[loop] // tile) - 1) * tile
-        return f"{loop}:{draw(st.integers(1, max(1, tile - 1)) | st.just(tile))}"
+        parts = draw(
+            st.lists(st.integers(1, max(1, tile - 1)) | st.just(tile), min_size=1, max_size=3)
+        )
+        steps = draw(st.sampled_from(["", "", "@2", "@3"]))
+        return f"{loop}:{'+'.join(map(str, parts))}{steps}"
 
     head, tail = split("head"), split("tail")
     # A forced tail split replaces the last tile's epilogue split: forcing both would be
@@ -485,11 +490,9 @@ def unhonoured(options: TileOptions, compiled: Compiled) -> list[str]:
     for edge in ("head", "tail"):
         text, got = getattr(options, edge), getattr(schedule, edge)
         if text == "none" and got is not None:
-            wrong.append(f"{edge}=none, got {got.loop}:{got.first}")
-        elif ":" in text:
-            loop, _, first = text.partition(":")
-            if got != Split(loop, int(first)):
-                wrong.append(f"{edge}={text}, got {got}")
+            wrong.append(f"{edge}=none, got {got}")
+        elif ":" in text and got != Split.parse(text):
+            wrong.append(f"{edge}={text}, got {got}")
     return wrong
 
 

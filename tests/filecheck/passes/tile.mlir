@@ -11,13 +11,16 @@
 // RUN: vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="n=4,block_out=1,block_in=2" vthreads=2 acc_threads=2 refine_layouts=false head="n:1" tail="n:3"}' | filecheck %s --check-prefix=SPLITS
 // RUN: not vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="n=4,block_out=1,block_in=2" head="block_in:1"}' 2>&1 | filecheck %s --check-prefix=SPLITLOOP
 // RUN: not vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="n=4,block_out=1,block_in=2" head="n:4"}' 2>&1 | filecheck %s --check-prefix=SPLITSIZE
+// RUN: vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="n=4,block_out=1,block_in=2" vthreads=2 acc_threads=2 refine_layouts=false head="n:1+1@2" tail="n:2+1"}' | filecheck %s --check-prefix=MANY
+// RUN: not vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{head="n:1+x"}' 2>&1 | filecheck %s --check-prefix=MANYBAD
 
 // vtac-tile replaces the kernel by its tile program: a function over the packed DRAM tensors
 // (the result passed last), whose vtac.buffer attributes tell the host their logical shapes
 // and layouts. The body is the tile walk: on-chip buffers, DMA in and out, GEMM and ALU steps
 // over small loop nests. Forced here: one output-channel block per tile, on two virtual
 // threads that split every buffer, accumulators included, so the second tile uses the upper
-// half of each.
+// half of each. The whole bias (two entries) is loaded once, beside the first part's output
+// tile, and serves both threads.
 func.func @dense(%x: tensor<4x64xi8>, %w: tensor<32x64xi8>, %bias: tensor<32xi32>) -> tensor<4x32xi8> {
   %acc = nn.dense %x, %w : (tensor<4x64xi8>, tensor<32x64xi8>) -> tensor<4x32xi32>
   %shifted = nn.shr %acc {amount = 8 : i64} : (tensor<4x32xi32>) -> tensor<4x32xi32>
@@ -37,7 +40,7 @@ func.func @dense(%x: tensor<4x64xi8>, %w: tensor<32x64xi8>, %bias: tensor<32xi32
 // CHECK-NEXT:   %acc = memref.alloc() : memref<2048x1x16xi32, #tile.mem<acc>>
 // CHECK-NEXT:   tile.gemm %acc, %inp, %wgt {extents = array<i64: 4>, dst = array<i64: 0, 1>, src = array<i64: 0, 0>, wgt = array<i64: 0, 0>, reset = true}
 // CHECK-NEXT:   %[[ZERO:.*]] = arith.constant 0 : index
-// CHECK-NEXT:   tile.dma_load %bias[%[[ZERO]]] -> %acc[4] {y_size = 1, x_size = 1, x_stride = 1}
+// CHECK-NEXT:   tile.dma_load %bias[%[[ZERO]]] -> %acc[4] {y_size = 1, x_size = 2, x_stride = 2}
 // CHECK-NEXT:   tile.dma_load %x[%[[ZERO]]] -> %inp[0] {y_size = 1, x_size = 16, x_stride = 16}
 // CHECK-NEXT:   tile.dma_load %w[%[[ZERO]]] -> %wgt[0] {y_size = 1, x_size = 4, x_stride = 4}
 // CHECK-NEXT:   tile.gemm %acc, %inp, %wgt {extents = array<i64: 4, 1, 4>, dst = array<i64: 0, 1, 1, 0>, src = array<i64: 0, 4, 0, 1>, wgt = array<i64: 0, 0, 4, 1>, reset = false}
@@ -48,8 +51,10 @@ func.func @dense(%x: tensor<4x64xi8>, %w: tensor<32x64xi8>, %bias: tensor<32xi32
 // CHECK-NEXT:   tile.dma_store %acc[0] -> %result[%[[ZERO]]] {y_size = 4, x_size = 1, x_stride = 2}
 // The second thread: the upper halves of inp and acc (from 1024) and wgt (from 512).
 // CHECK-NEXT:   tile.gemm %acc, %inp, %wgt {extents = array<i64: 4>, dst = array<i64: 1024, 1>
+// CHECK-NOT:    %bias
 // CHECK:        tile.dma_load %x[%[[ZERO]]] -> %inp[1024]
 // CHECK:        tile.dma_load %w[{{%.*}}] -> %wgt[512] {y_size = 1, x_size = 4, x_stride = 4}
+// CHECK:        tile.alu %acc {op = "add", extents = array<i64: 4, 1>, dst = array<i64: 1024, 1, 1>, src = array<i64: 5, 0, 1>}
 // CHECK:        tile.dma_store %acc[1024] -> %result[{{%.*}}] {y_size = 4, x_size = 1, x_stride = 2}
 // CHECK-NEXT:   func.return
 // CHECK-NOT:    nn.
@@ -86,12 +91,30 @@ func.func @dense(%x: tensor<4x64xi8>, %w: tensor<32x64xi8>, %bias: tensor<32xi32
 // SPLITS-NEXT: tile.gemm %acc, %inp, %wgt {extents = array<i64: 3, 1, 2>, dst = array<i64: 1, 1, 1, 0>, src = array<i64: 2, 2, 0, 1>
 // SPLITS:      tile.gemm %acc, %inp, %wgt {extents = array<i64: 3, 1, 2>, dst = array<i64: 1024, 1, 1, 0>
 // SPLITS:      tile.alu %acc {op = "max", extents = array<i64: 3>, dst = array<i64: 1024, 1>, imm = -128}
-// SPLITS-NEXT: tile.dma_store %acc[1024] -> %result[{{%.*}}] {y_size = 3, x_size = 1, x_stride = 2}
+// SPLITS:      tile.dma_store %acc[1024] -> %result[{{%.*}}] {y_size = 3, x_size = 1, x_stride = 2}
 // SPLITS:      tile.gemm %acc, %inp, %wgt {extents = array<i64: 1, 1, 2>, dst = array<i64: 1027, 1, 1, 0>
 // SPLITS:      tile.dma_store %acc[1027] -> %result[{{%.*}}] {y_size = 1, x_size = 1, x_stride = 1}
 // SPLITS-NEXT: func.return
 // SPLITLOOP:   vtac-opt: error: head split block_in:1: 'block_in' is not a parallel loop (n, block_out)
-// SPLITSIZE:   vtac-opt: error: head split n:4: the head step has 4 iterations of n, the first part must be 1 to 3
+// SPLITSIZE:   vtac-opt: error: head split n:4: the head step has 4 iterations of n, the parts before the last must add up to 1 to 3
+
+// More parts, and a head over the first two steps: rows 0, 1 and 2-3 of each of the first
+// two steps (one per thread) load and multiply apart; the last step's rows 0-1, 2 and 3 each
+// finish on their own.
+// MANY:        head = "n:1+1@2", tail = "n:2+1"
+// MANY:        tile.dma_load %x[{{%.*}}] -> %inp[0] {y_size = 1, x_size = 2, x_stride = 2}
+// MANY-NEXT:   tile.gemm %acc, %inp, %wgt {extents = array<i64: 1, 1, 2>, dst = array<i64: 0, 1, 1, 0>
+// MANY:        tile.dma_load %x[{{%.*}}] -> %inp[2] {y_size = 1, x_size = 2, x_stride = 2}
+// MANY-NEXT:   tile.gemm %acc, %inp, %wgt {extents = array<i64: 1, 1, 2>, dst = array<i64: 1, 1, 1, 0>
+// MANY:        tile.dma_load %x[{{%.*}}] -> %inp[4] {y_size = 2, x_size = 2, x_stride = 4}
+// MANY-NEXT:   tile.gemm %acc, %inp, %wgt {extents = array<i64: 2, 1, 2>, dst = array<i64: 2, 1, 1, 0>
+// MANY:        tile.dma_load %x[{{%.*}}] -> %inp[1024] {y_size = 1, x_size = 2, x_stride = 2}
+// MANY-NEXT:   tile.gemm %acc, %inp, %wgt {extents = array<i64: 1, 1, 2>, dst = array<i64: 0, 1, 1, 0>
+// MANY:        tile.dma_store %acc[1024] -> %result[{{%.*}}] {y_size = 2, x_size = 1, x_stride = 2}
+// MANY:        tile.dma_store %acc[1026] -> %result[{{%.*}}] {y_size = 1, x_size = 1, x_stride = 1}
+// MANY:        tile.dma_store %acc[1027] -> %result[{{%.*}}] {y_size = 1, x_size = 1, x_stride = 1}
+// MANY-NEXT:   func.return
+// MANYBAD:     vtac-opt: error: split 'n:1+x': expected LOOP:SIZE, LOOP:SIZE+SIZE+... or LOOP:SIZE+...@STEPS with positive numbers
 
 // LOOPS:      vtac-opt: error: forced order block_in, n, block_out: reduction loops (block_in) must be innermost, n is inside them
 // TAIL:       vtac-opt: error: epilogue must be one of auto, split, whole, got 'maybe'
