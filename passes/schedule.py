@@ -77,7 +77,7 @@ from vtac.passes.tile_ir import (
     replace_function,
 )
 from vtac.passes.tile_walk import walk_tiles
-from vtac.passes.tiling import Schedule, Split, TilingError, ranked_tiles
+from vtac.passes.tiling import THOROUGH_FROM, Schedule, Split, TilingError, ranked_tiles
 from vtac.passes.uop_kernels import KernelError
 from vtac.runtime.isa import Load
 from vtac.runtime.timing import TimingError, time_program
@@ -275,9 +275,6 @@ def _check_splits(kernel: Kernel, schedule: Schedule) -> int:
 SPLIT_CANDIDATES = 6
 #: ... of those, the ones whose replay is within this factor of the best one's ...
 SPLIT_WITHIN = 1.03
-#: Kernels the best tiling of which replays in this many cycles or more get the thorough
-#: search: the other tilings above, and splits over several steps (else neither).
-THOROUGH_FROM = 40_000
 #: The splits of one step that measure best tried over more steps.
 STEPS_TRIED = 2
 #: Walks of more tile steps than this are not searched for edge splits (each candidate is

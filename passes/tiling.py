@@ -35,6 +35,11 @@ CHISEL_UOP_DEPTH = 2048
 #: Candidates per loop order and thread count that the analytical model ranks best and that
 #: are then replayed tile by tile to choose among them.
 REPLAYED = 32
+#: ... for a kernel the analytical model puts under ``THOROUGH_FROM`` cycles.
+REPLAYED_QUICK = 16
+#: Kernels estimated at this many cycles or more get the thorough search (more candidates
+#: replayed here; in vtac-tile, edge splits searched on several tilings and over several steps).
+THOROUGH_FROM = 40_000
 #: Tiles replayed per search at most (candidates beyond it keep their analytical estimate).
 REPLAY_STEPS = 30_000
 #: Accumulator entries from which the walk's last tile runs its epilogue in two parts.
@@ -402,14 +407,19 @@ def ranked_tiles(
         for a in ([acc_threads] if acc_threads else [v, 1] if v > 1 else [1])
         if a <= v
     ]
-    candidates: list[Schedule] = []
+    groups: list[list[Schedule]] = []
     failures: list[str] = []
     for threads, acc in thread_options:
         for loops, refine in itertools.product(orders, [False, True] if relayout else [False]):
-            candidates += _best_for(
-                problem, config, timing, names, grid, loops, (threads, acc), failures, refine
+            groups.append(
+                _best_for(
+                    problem, config, timing, names, grid, loops, (threads, acc), failures, refine
+                )
             )
-    candidates = list(dict.fromkeys(candidates))  # each once, in the order found
+    # a short kernel replays fewer candidates (the compile time is not worth it)
+    estimate = min((g[0].cycles for g in groups if g), default=0)
+    keep = REPLAYED if estimate >= THOROUGH_FROM else REPLAYED_QUICK
+    candidates = list(dict.fromkeys(c for g in groups for c in g[:keep]))  # each once
     candidates.sort(key=lambda c: (c.cycles, c.dram_bytes))
     transfers: dict[tuple[tuple[str, ...], ...], _Transfers] = {}
     best: dict[Schedule, tuple[tuple[int, int], Schedule]] = {}  # candidate -> best variant

@@ -10,7 +10,7 @@ model, are fitted to the times TVM measured on the board (``benchmarks/calibrate
 grid search minimising the worst relative error over C2 to C11). The fit keeps the GEMM and
 ALU costs of the hardware design and changes only what the data sheet cannot say: the DMA
 sustains 0.47 beats per cycle within a row (3.8 of the bus's 8 bytes) and a row costs 32
-cycles of latency; every layer is then within 5% of the board (the nominal bus, one beat per
+cycles of latency; every layer is then within 5.4% of the board (the nominal bus, one beat per
 cycle, is up to 38% too fast on the memory-bound layers). The compute-bound layers (C2, C5, C8)
 fit within 1.5% whatever the memory parameters, which checks the GEMM and ALU costs
 independently. The other boards are not
