@@ -180,12 +180,14 @@ def walk_tiles(
                     "gemm", (AffineLoop(math.prod(out_box), 1, 0, 0),), (acc_base, 0, 0), reset=True
                 )
             )
-        bias: tuple[int, tuple[int, ...]] = (bias_region, ())
+        bias: tuple[int, tuple[int, ...]] = (bias_region, ())  # first entry, box it sits in
         if op.bias is not None:
-            offset, bias_box = _bias_tile(op, origin, size, bias_whole)
-            bias = (bias_region + offset, bias_box)
             shape = op.bias.spec.outer_shape
-            held = ((0,) * len(shape), shape) if bias_whole else _box(op.bias, origin, size)
+            lo, box = _box(op.bias, origin, size)
+            held = ((0,) * len(shape), shape) if bias_whole else (lo, box)
+            # the tile's entries: at its origin within the whole bias, or the box's start
+            offset = sum(at * math.prod(shape[i + 1 :]) for i, at in enumerate(lo))
+            bias = (bias_region + offset, shape) if bias_whole else (bias_region, box)
             if first and resident.get(("bias", 0)) != held:
                 for t in plan_box(shape, *held):
                     em.transfer("bias", MemType.ACC, t, 0, bias_region)
@@ -334,19 +336,6 @@ def _finish(
 
 def _alu_over(em: _Walk, op: AluOp, imm: int, entries: int, base: int) -> None:
     em.compute(Compute("alu", (AffineLoop(entries, 1, 1, 0),), (base, base, 0), alu_op=op, imm=imm))
-
-
-def _bias_tile(
-    op: BlockedOp, origin: dict[str, int], size: dict[str, int], whole: bool
-) -> tuple[int, tuple[int, ...]]:
-    """Where a tile's bias entries start in the bias region and the row-major box they sit in:
-    the tile's own box, or with ``whole`` the entire bias tensor."""
-    assert op.bias is not None
-    lo, box = _box(op.bias, origin, size)
-    if not whole:
-        return 0, box
-    shape = op.bias.spec.outer_shape
-    return sum(at * math.prod(shape[i + 1 :]) for i, at in enumerate(lo)), shape
 
 
 def _epilogue(

@@ -747,9 +747,7 @@ def replay(
     resident: dict[tuple[str, int], tuple] = {}
     # one copy of each accumulator extra (the bias) serves every accumulator part: all of it
     # when it fits beside an output tile, else the tile's box (as the tile walk does)
-    out_max = math.prod(tile[n] for n in problem.out.loops) * math.prod(
-        (tile[w.outer] - 1) * w.stride + tile[w.inner] for w in problem.out.windows
-    )
+    out_max = int(_footprint(problem.out, tile))
     whole = {
         e.name: out_max + math.prod(e.dram_shape(extents)) <= config.acc_depth // acc_halves
         for e in problem.acc_extras
