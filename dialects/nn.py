@@ -34,6 +34,17 @@ Ops and their semantics (the reference backend, :mod:`vtac.backends.reference`, 
   they read the element type's minimum). The result keeps the element type. Dilation 1 only,
   as for conv2d.
 
+Ops that whole networks need around the contractions (the ONNX frontend writes them; they run on
+the host between VTA programs until they gain a VTA lowering):
+
+- ``nn.ext``: i8 to i32, sign-extending.
+- ``nn.rescale``: i32 to i32, ``x * multiplier / divisor`` (both positive) rounded half to
+  even, computed exactly (no intermediate overflow), then wrapped to i32.
+- ``nn.sum_pool2d``: NCHW i8 or i32 to i32, the sum over each window (``kernel``, ``strides``,
+  ``padding`` as for max_pool2d; padded positions read zero).
+- ``nn.reshape``: the same elements in row-major order under the result's shape (same count,
+  same element type).
+
 All arithmetic on i32 wraps modulo 2^32, as VTA's accumulators do. The contractions describe
 their loops with :meth:`iteration_space` (an :class:`IterationSpace`), which drives instruction
 selection.
@@ -803,10 +814,177 @@ class MaxPool2DOp(NNOp):
         _expect_result(self, want)
 
 
+@irdl_op_definition
+class ExtOp(NNOp):
+    """i8 to i32, sign-extending."""
+
+    name = "nn.ext"
+    input = operand_def()
+    result = result_def()
+    traits = traits_def(Pure())
+
+    def __init__(self, x: SSAValue):
+        super().__init__(operands=[x], result_types=[ext_result_type(x.type)])
+
+    def verify_(self) -> None:
+        super().verify_()
+        _expect_result(self, ext_result_type(self.input.type))
+
+
+def ext_result_type(value: Attribute) -> TensorType:
+    """The result type of ``nn.ext``: the i8 input's shape, i32."""
+    return tensor(_shape(value, "input", element=I8), I32)
+
+
+@irdl_op_definition
+class RescaleOp(_ElementwiseOp):
+    """``x * multiplier / divisor`` on i32, rounded half to even (see the module doc)."""
+
+    name = "nn.rescale"
+    multiplier = attr_def(Attribute)
+    divisor = attr_def(Attribute)
+
+    def __init__(self, x: SSAValue, multiplier: int, divisor: int):
+        super().__init__(
+            operands=[x],
+            result_types=[elementwise_result_type(x.type)],
+            attributes={
+                "multiplier": IntegerAttr(multiplier, i64),
+                "divisor": IntegerAttr(divisor, i64),
+            },
+        )
+        self.verify_()
+
+    @property
+    def ratio(self) -> tuple[int, int]:
+        """(multiplier, divisor)"""
+        return _int(self.multiplier, "multiplier"), _int(self.divisor, "divisor")
+
+    def verify_(self) -> None:
+        super().verify_()
+        multiplier, divisor = self.ratio
+        if multiplier < 1 or divisor < 1:
+            raise VerifyException(
+                f"multiplier and divisor must be positive, got {multiplier} and {divisor}"
+            )
+
+
+def sum_pool2d_result_type(
+    value: Attribute, kernel: Sequence[int], strides: Sequence[int], padding: Sequence[int]
+) -> TensorType:
+    """The result type of ``nn.sum_pool2d``: max_pool2d's shape, i32."""
+    return tensor(max_pool2d_result_type(value, kernel, strides, padding).get_shape(), I32)
+
+
+@irdl_op_definition
+class SumPool2DOp(NNOp):
+    """Window sums of an NCHW i8 or i32 tensor, i32 result (see the module doc)."""
+
+    name = "nn.sum_pool2d"
+    input = operand_def()
+    result = result_def()
+    kernel = attr_def(Attribute)
+    strides = attr_def(Attribute)
+    padding = attr_def(Attribute)
+    traits = traits_def(Pure())
+    INT_LISTS: ClassVar[tuple[str, ...]] = ("kernel", "strides", "padding")
+
+    def __init__(
+        self,
+        x: SSAValue,
+        kernel: Sequence[int],
+        strides: Sequence[int],
+        padding: Sequence[int] = (0, 0, 0, 0),
+    ):
+        if len(kernel) != 2 or len(strides) != 2 or len(padding) != 4:
+            raise VerifyException(
+                f"kernel and strides must have 2 values and padding 4, got {list(kernel)}, "
+                f"{list(strides)} and {list(padding)}"
+            )
+        super().__init__(
+            operands=[x],
+            result_types=[sum_pool2d_result_type(x.type, kernel, strides, padding)],
+            attributes={
+                "kernel": _array(kernel),
+                "strides": _array(strides),
+                "padding": _array(padding),
+            },
+        )
+
+    @property
+    def kernel_values(self) -> tuple[int, int]:
+        return _ints(self.kernel, "kernel", 2)  # type: ignore[return-value]
+
+    @property
+    def stride_values(self) -> tuple[int, int]:
+        return _ints(self.strides, "strides", 2)  # type: ignore[return-value]
+
+    @property
+    def padding_values(self) -> tuple[int, int, int, int]:
+        """[top, left, bottom, right]"""
+        return _ints(self.padding, "padding", 4)  # type: ignore[return-value]
+
+    def verify_(self) -> None:
+        super().verify_()
+        want = sum_pool2d_result_type(
+            self.input.type, self.kernel_values, self.stride_values, self.padding_values
+        )
+        _expect_result(self, want)
+
+
+@irdl_op_definition
+class ReshapeOp(NNOp):
+    """The same elements under the result's shape (see the module doc)."""
+
+    name = "nn.reshape"
+    input = operand_def()
+    result = result_def()
+    traits = traits_def(Pure())
+
+    def __init__(self, x: SSAValue, shape: Sequence[int]):
+        super().__init__(
+            operands=[x],
+            result_types=[tensor(shape, x.type.element_type)],  # type: ignore[attr-defined]
+        )
+
+    def verify_(self) -> None:
+        super().verify_()
+        source = _shape(self.input.type, "input")
+        target = _shape(self.result.type, "result")
+        if self.result.type.element_type != self.input.type.element_type:  # type: ignore[attr-defined]
+            raise VerifyException("nn.reshape keeps the element type")
+        if _count(source) != _count(target):
+            raise VerifyException(
+                f"cannot reshape {list(source)} ({_count(source)} elements) to {list(target)} "
+                f"({_count(target)} elements)"
+            )
+
+
+def _count(shape: Sequence[int]) -> int:
+    count = 1
+    for n in shape:
+        count *= n
+    return count
+
+
 CONTRACTIONS = (Conv2DOp, DenseOp, MatmulOp)
 
 NN = Dialect(
     "nn",
-    [Conv2DOp, DenseOp, MatmulOp, AddOp, ReluOp, ShrOp, ClipOp, CastOp, MaxPool2DOp],
+    [
+        Conv2DOp,
+        DenseOp,
+        MatmulOp,
+        AddOp,
+        ReluOp,
+        ShrOp,
+        ClipOp,
+        CastOp,
+        MaxPool2DOp,
+        ExtOp,
+        RescaleOp,
+        SumPool2DOp,
+        ReshapeOp,
+    ],
     [],
 )

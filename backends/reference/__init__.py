@@ -111,6 +111,32 @@ def max_pool2d(
     return out
 
 
+def rescale(x: np.ndarray, multiplier: int, divisor: int) -> np.ndarray:
+    """``x * multiplier / divisor`` rounded half to even, exactly (Python integers when int64
+    could overflow), wrapped to int32."""
+    if abs(multiplier) * 2**31 < 2**62 and divisor < 2**30:
+        product = x.astype(np.int64) * multiplier
+        quotient, remainder = np.divmod(product, divisor)  # floor division, remainder >= 0
+    else:
+        product = x.astype(object) * multiplier
+        quotient, remainder = np.divmod(product, divisor)
+    twice = 2 * remainder
+    up = (twice > divisor) | ((twice == divisor) & (quotient % 2 == 1))
+    return wrap32(((quotient + up) % 2**32).astype(np.int64))
+
+
+def sum_pool2d(
+    x: np.ndarray, kernel: Sequence[int], strides: Sequence[int], padding: Sequence[int]
+) -> np.ndarray:
+    """Sum over each window of NCHW ``x`` (padding reads zero), int32 wrap-around."""
+    n, c = x.shape[:2]
+    out_hw = nn.window_output_shape(x.shape[2:], kernel, strides, padding)
+    out = np.zeros((n, c, *out_hw), dtype=np.int64)
+    for _, _, window in _windows(_pad(x.astype(np.int64), padding), kernel, strides, out_hw):
+        out += window
+    return wrap32(out)
+
+
 _EVALUATORS: dict[type[Operation], Callable[..., np.ndarray]] = {
     nn.Conv2DOp: lambda op, x, w: conv2d(x, w, op.stride_values, op.padding_values),
     nn.DenseOp: lambda op, x, w: dense(x, w),
@@ -123,6 +149,12 @@ _EVALUATORS: dict[type[Operation], Callable[..., np.ndarray]] = {
     nn.MaxPool2DOp: lambda op, x: max_pool2d(
         x, op.kernel_values, op.stride_values, op.padding_values
     ),
+    nn.ExtOp: lambda op, x: x.astype(np.int32),
+    nn.RescaleOp: lambda op, x: rescale(x, *op.ratio),
+    nn.SumPool2DOp: lambda op, x: sum_pool2d(
+        x, op.kernel_values, op.stride_values, op.padding_values
+    ),
+    nn.ReshapeOp: lambda op, x: x.reshape(op.result.type.get_shape()),
 }
 
 

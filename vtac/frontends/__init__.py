@@ -1,0 +1,1 @@
+"""Frontends: models from other formats as nn functions (ONNX: :mod:`vtac.frontends.onnx`)."""
