@@ -22,6 +22,7 @@ from vtac.api import IRError
 from vtac.backends.reference import ReferenceError, argument_names, find_function
 from vtac.bench import BenchError, fixed_utilization
 from vtac.compiler import Compiled, CompileError
+from vtac.frontends.onnx import OnnxError
 from vtac.passes.dma import DmaError
 from vtac.passes.embedding import EmbeddingError
 from vtac.passes.isel import IselError
@@ -133,7 +134,11 @@ def _named_arrays(specs: list[str], flag: str) -> dict[str, np.ndarray]:
 
 
 def cmd_sim(args: argparse.Namespace) -> int:
-    """Run a program image on the functional simulator."""
+    """Run a program image on the functional simulator (a network image: every step)."""
+    if (Path(args.image) / "network.json").exists():
+        from vtac.frontends.onnx.commands import sim_network
+
+        return sim_network(args)
     image = ProgramImage.load(args.image)
     dram = image.dram.copy()
     for name, array in _named_arrays(args.input, "--input").items():
@@ -239,7 +244,12 @@ def _read_function(args: argparse.Namespace) -> tuple[ModuleOp, FuncOp]:
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
-    """Compile an nn function to a program image directory."""
+    """Compile an nn function to a program image directory (an ONNX model to a network
+    image)."""
+    if args.file.endswith(".onnx"):
+        from vtac.frontends.onnx.commands import compile_onnx
+
+        return compile_onnx(args)
     from vtac.compiler import compile_module
 
     config = resolve_config(args.config) if args.config else None
@@ -257,6 +267,10 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Compile, simulate (strict) and compare with the reference backend."""
+    if args.file.endswith(".onnx"):
+        from vtac.frontends.onnx.commands import run_onnx
+
+        return run_onnx(args)
     from vtac.compiler import run_module
 
     config = resolve_config(args.config) if args.config else None
@@ -329,7 +343,23 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import a quantized ONNX model as an nn function (see vtac.frontends.onnx)."""
+    from vtac.frontends.onnx.commands import cmd_import
+
+    return cmd_import(args)
+
+
+def cmd_quantize(args: argparse.Namespace) -> int:
+    """Quantize a float ONNX model with power-of-two scales."""
+    from vtac.frontends.onnx.commands import cmd_quantize
+
+    return cmd_quantize(args)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "import": cmd_import,
+    "quantize": cmd_quantize,
     "bench": cmd_bench,
     "compile": cmd_compile,
     "run": cmd_run,
@@ -387,6 +417,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("configs", help="list the shipped hardware configurations")
 
+    rounding_help = (
+        "ONNX requantization: half-up on VTA (add half, shift; differs from ONNX on ties) or "
+        "half-even on the host (ONNX's exactly)"
+    )
+    p = sub.add_parser("import", help="import a quantized ONNX model as an nn function")
+    p.add_argument("file", help="a quantized ONNX model (QDQ or QLinear, power-of-two scales)")
+    p.add_argument("-o", "--output", required=True, help="the .mlir file to write")
+    p.add_argument(
+        "--rounding", choices=("half-up", "half-even"), default="half-up", help=rounding_help
+    )
+
+    p = sub.add_parser("quantize", help="quantize a float ONNX model with power-of-two scales")
+    p.add_argument("file", help="a float ONNX model")
+    p.add_argument(
+        "--calibrate", required=True, metavar="X.npy", help="a batch of calibration inputs"
+    )
+    p.add_argument("-o", "--output", required=True, help="the QDQ model to write")
+
     from vtac.bench import add_arguments
 
     add_arguments(sub.add_parser("bench", help="compile, run and time a workload suite"))
@@ -396,7 +444,10 @@ def build_parser() -> argparse.ArgumentParser:
         ("run", "compile, simulate and check an nn function against the reference"),
     ):
         p = sub.add_parser(command, help=help_text)
-        p.add_argument("file", help="an .mlir file with nn functions")
+        p.add_argument("file", help="an .mlir file with nn functions, or an .onnx model")
+        p.add_argument(
+            "--rounding", choices=("half-up", "half-even"), default="half-up", help=rounding_help
+        )
         if command == "compile":
             p.add_argument("-o", "--output", required=True, help="program image directory")
         else:
@@ -450,6 +501,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 USER_ERRORS = (
     BenchError,
+    OnnxError,
     CliError,
     CompileError,
     DmaError,

@@ -27,6 +27,7 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Block, Operation, Region, SSAValue
 
 from vtac.dialects import nn
+from vtac.frontends.onnx import OnnxError
 from vtac.frontends.onnx.importer import NODE_ATTR
 
 
@@ -54,7 +55,7 @@ PLACEMENT: dict[type[Operation], Placement] = {
 }
 
 
-class PartitionError(ValueError):
+class PartitionError(OnnxError):
     """A function the partitioner cannot cut (an op it has no placement for)."""
 
 

@@ -46,7 +46,12 @@ def _run_float(
     model: Any, names: Sequence[str], samples: dict[str, np.ndarray]
 ) -> dict[str, float]:
     """The largest magnitude of each tensor in ``names`` over the calibration samples."""
-    import onnxruntime as ort
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise OnnxError(
+            "calibration runs the float model on onnxruntime: pip install onnxruntime"
+        ) from None
 
     onnx = require_onnx()
     probe = onnx.ModelProto()
