@@ -6,11 +6,13 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from vtac.frontends.onnx import OnnxError
+from vtac.frontends.onnx import OnnxError, require_onnx
 
 
 def _config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -82,17 +84,38 @@ def _random_feeds(network, seed: int) -> dict[str, np.ndarray]:  # type: ignore[
     return feeds
 
 
-def onnxruntime_outputs(model: str, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray] | None:
-    """The model's outputs by name from onnxruntime (None when it is not installed)."""
+def onnxruntime_runner(
+    model: str | Path | Any, tensors: Sequence[str] = ()
+) -> Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]] | None:
+    """A function running the model on onnxruntime, giving the graph outputs by name and the
+    int8 ``tensors`` inside the graph (None when onnxruntime is not installed). ``model`` is a
+    path or a ``ModelProto``."""
     try:
         import onnxruntime as ort
     except ImportError:
         return None
+    from vtac.frontends.onnx.importer import load_model
+
+    proto = load_model(model)
+    if tensors:
+        onnx = require_onnx()
+        probe = onnx.ModelProto()
+        probe.CopyFrom(proto)
+        for name in tensors:
+            info = onnx.helper.make_tensor_value_info(name, onnx.TensorProto.INT8, None)
+            probe.graph.output.append(info)
+        proto = probe
     options = ort.SessionOptions()
     options.log_severity_level = 3
-    session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(
+        proto.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
     names = [o.name for o in session.get_outputs()]
-    return dict(zip(names, session.run(names, feeds), strict=True))
+
+    def run(feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return dict(zip(names, session.run(names, feeds), strict=True))
+
+    return run
 
 
 def _compile(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -124,8 +147,9 @@ def run_onnx(args: argparse.Namespace) -> int:
     values = [run.values[b.value] for b in imported.outputs]
     match = all(np.array_equal(a, b) for a, b in zip(values, reference, strict=True))
     print("match" if match else "mismatch", "(the numpy reference of the imported function)")
-    ort_outputs = onnxruntime_outputs(args.file, feeds)
-    if ort_outputs is not None:
+    runner = onnxruntime_runner(args.file)
+    if runner is not None:
+        ort_outputs = runner(feeds)
         for name, (differ, largest) in compare(run.outputs, ort_outputs, network).items():
             verdict = "equal" if differ == 0 else f"{differ} elements differ, by {largest} at most"
             print(f"onnxruntime, output {name!r}: {verdict} (int8 steps)")

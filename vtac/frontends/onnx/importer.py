@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +126,8 @@ class ImportedModel:
     module: ModuleOp
     inputs: list[Boundary]
     outputs: list[Boundary]
+    #: nn value name -> the ONNX tensor it holds, for every QuantizeLinear's result
+    tensors: dict[str, str] = field(default_factory=dict)
 
     @property
     def function(self) -> func.FuncOp:
@@ -213,6 +215,7 @@ class _Importer:
         self.ext_cache: dict[SSAValue, SSAValue] = {}
         self.float_inputs: dict[str, tuple[int, ...]] = {}
         self.output_values: dict[str, SSAValue] = {}
+        self.tensors: dict[str, str] = {}
         from onnx import numpy_helper
 
         self.numpy_helper = numpy_helper
@@ -393,6 +396,7 @@ class _Importer:
         value = self.emit(nn.ClipOp(value, low, high))
         result = self.emit(nn.CastOp(value, "wrap"))
         result.name_hint = self.unique(name)
+        self.tensors[result.name_hint] = name
         return Quantized(result)
 
     # -- the graph
@@ -432,7 +436,7 @@ class _Importer:
         function = func.FuncOp(name, (arg_types, [v.type for v in values]), Region(self.block))
         module = ModuleOp([function])
         module.verify()
-        return ImportedModel(module, self.inputs, outputs)
+        return ImportedModel(module, self.inputs, outputs, self.tensors)
 
     def add_input(self, value_info: Any) -> None:
         kind = value_info.type.tensor_type

@@ -353,6 +353,67 @@ def half_up_ties(module: ModuleOp, inputs: dict[str, np.ndarray]) -> int:
     return ties
 
 
+@dataclass
+class TensorCheck:
+    """One quantized tensor of a run compared with another implementation's (int8 steps)."""
+
+    tensor: str
+    elements: int
+    differ: int
+    largest: int
+    #: elements whose requantization on VTA rounded a tie up (ONNX: to even, here down)
+    ties: int
+    #: differing elements that are not such ties
+    outside_ties: int
+
+
+def check_tensors(
+    module: ModuleOp,
+    inputs: dict[str, np.ndarray],
+    tensors: dict[str, str],
+    observed: dict[str, np.ndarray],
+) -> list[TensorCheck]:
+    """Run the imported function op by op on the reference, comparing every quantized tensor
+    (``tensors``: nn name -> ONNX name) with ``observed`` (ONNX name -> int8 values, e.g.
+    onnxruntime's) and going on from the observed value, so that each requantization is judged
+    on the same inputs as the other implementation's, not on inherited differences. Ties are
+    located at the ``nn.shr`` before each cast (see :func:`half_up_ties`)."""
+    from vtac.backends.reference import find_function
+
+    function = find_function(module)
+    values: dict[Any, np.ndarray] = {a: inputs[a.name_hint] for a in function.body.block.args}
+    ties: dict[Any, np.ndarray] = {}
+    checks = []
+    for op in function.body.block.ops:
+        if isinstance(op, func.ReturnOp):
+            break
+        args = [values[v] for v in op.operands]
+        result = evaluate(op, args)
+        if isinstance(op, nn.ShrOp) and op.shift > 0:
+            u = args[0].astype(np.int64)
+            ties[op.results[0]] = (u % (1 << op.shift) == 0) & ((u >> op.shift) % 2 == 1)
+        elif isinstance(op, nn.ClipOp | nn.CastOp) and op.operands[0] in ties:
+            ties[op.results[0]] = ties[op.operands[0]]
+        name = tensors.get(op.results[0].name_hint or "")
+        if isinstance(op, nn.CastOp) and name in observed:
+            want = np.asarray(observed[name]).astype(np.int64)
+            diff = result.astype(np.int64) - want
+            mask = ties.get(op.results[0], np.zeros(diff.shape, bool))
+            checks.append(
+                TensorCheck(
+                    name,
+                    diff.size,
+                    int(np.count_nonzero(diff)),
+                    int(np.abs(diff).max(initial=0)),
+                    int(np.count_nonzero(mask)),
+                    int(np.count_nonzero((diff != 0) & ~mask)),
+                )
+            )
+            result = want.astype(np.int8)
+        values[op.results[0]] = result
+    return checks
+
+
 def format_report(network: Network, run: NetworkRun) -> str:
     """Cycles per layer (VTA) and host steps named apart, the totals and shares."""
     lines = [
