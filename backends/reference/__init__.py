@@ -118,8 +118,8 @@ def rescale(x: np.ndarray, multiplier: int, divisor: int) -> np.ndarray:
         product = x.astype(np.int64) * multiplier
         quotient, remainder = np.divmod(product, divisor)  # floor division, remainder >= 0
     else:
-        product = x.astype(object) * multiplier
-        quotient, remainder = np.divmod(product, divisor)
+        product = x.astype(object) * multiplier  # Python integers: no overflow
+        quotient, remainder = product // divisor, product % divisor
     twice = 2 * remainder
     up = (twice > divisor) | ((twice == divisor) & (quotient % 2 == 1))
     return wrap32(((quotient + up) % 2**32).astype(np.int64))

@@ -727,6 +727,8 @@ def _max_pool(im: _Importer, inputs: list[str], attrs: dict[str, Any]) -> list[S
     kernel = attrs["kernel_shape"]
     strides, pads = _window(im, attrs, kernel)
     symbol = im.get(inputs[0])
+    if isinstance(symbol, Quantized):  # an int8 tensor (QLinear operators' form)
+        return [Quantized(im.emit(nn.MaxPool2DOp(symbol.value, kernel, strides, pads)))]
     if isinstance(symbol, Dequantized):
         pooled = im.emit(nn.MaxPool2DOp(symbol.q.value, kernel, strides, pads))
         return [Dequantized(Quantized(pooled), symbol.exp)]
@@ -779,6 +781,9 @@ def _global_average_pool(im: _Importer, inputs: list[str], attrs: dict[str, Any]
 def _reshaped(
     im: _Importer, symbol: Symbol, shape: Callable[[tuple[int, ...]], list[int]]
 ) -> Symbol:
+    if isinstance(symbol, Quantized):  # an int8 tensor (QLinear operators' form)
+        source = tuple(symbol.value.type.get_shape())  # type: ignore[attr-defined]
+        return Quantized(im.emit(nn.ReshapeOp(symbol.value, shape(source))))
     if isinstance(symbol, Dequantized):
         source = tuple(symbol.q.value.type.get_shape())  # type: ignore[attr-defined]
         value = im.emit(nn.ReshapeOp(symbol.q.value, shape(source)))
