@@ -204,6 +204,11 @@ def test_cli_import_run_compile_sim(
     assert y.shape == (1, 10) and y.dtype == np.float32
 
 
+def test_cli_refuses_forced_schedules(quantized: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", str(quantized), "--tiles", "oh=2"]) == 1
+    assert "--tiles: forced choices apply to one function" in capsys.readouterr().err
+
+
 def test_cli_quantize(tmp_path: Path) -> None:
     model, calibration = tmp_path / "f.onnx", tmp_path / "c.npy"
     model.write_bytes(small_model().SerializeToString())

@@ -118,8 +118,20 @@ def onnxruntime_runner(
     return run
 
 
+#: Options of ``vtac run``/``compile`` that force one function's schedule: refused for a network.
+FORCED = ("function", "tiles", "vthreads", "order", "acc_threads", "head", "tail", "keep_layouts")
+
+
 def _compile(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from vtac.frontends.onnx.importer import import_model
+
+    forced = [f"--{name.replace('_', '-')}" for name in FORCED if getattr(args, name, None)]
+    if forced or getattr(args, "epilogue", "auto") != "auto":
+        forced += ["--epilogue"] if getattr(args, "epilogue", "auto") != "auto" else []
+        raise OnnxError(
+            f"{', '.join(forced)}: forced choices apply to one function; an ONNX model compiles "
+            "each of its programs with the compiler's own choices (--embedding and --config apply)"
+        )
     from vtac.frontends.onnx.network import compile_network
 
     imported = import_model(args.file, rounding=args.rounding)
