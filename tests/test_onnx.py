@@ -229,6 +229,45 @@ def test_cli_quantize(tmp_path: Path) -> None:
     assert import_model(tmp_path / "q.onnx").outputs[0].dtype == "float32"
 
 
+def test_clip_and_average_pool_import(tmp_path: Path) -> None:
+    """Clip (ReLU6) after a convolution and a padded AveragePool counting its padding: the
+    imported function equals onnxruntime's result (half-even)."""
+    rng = np.random.default_rng(6)
+    w = numpy_helper.from_array(rng.normal(0, 0.3, (16, 3, 3, 3)).astype(np.float32), "w")
+    low = numpy_helper.from_array(np.array(0.0, np.float32), "low")
+    high = numpy_helper.from_array(np.array(6.0, np.float32), "high")
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1], name="conv"),
+        helper.make_node("Clip", ["c", "low", "high"], ["r"], name="relu6"),
+        helper.make_node(
+            "AveragePool",
+            ["r"],
+            ["y"],
+            kernel_shape=[3, 3],
+            strides=[2, 2],
+            pads=[1, 1, 1, 1],
+            count_include_pad=1,
+            name="pool",
+        ),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "clip",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16, 4, 4])],
+        [w, low, high],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    quantized = quantize_model(model, 3 * images(4, seed=7))
+    imported = import_model(quantized, rounding="half-even")
+    run = onnxruntime_runner(quantized)
+    (b,), (o,) = imported.inputs, imported.outputs
+    for image in 3 * images(3, seed=8):
+        x = np.clip(np.rint(image / 2.0**b.exp), -128, 127).astype(np.int8)
+        (got,) = reference_run(imported.module, {b.value: x})
+        assert np.array_equal(got * 2.0**o.exp, run({"x": image})["y"])  # type: ignore[misc]
+
+
 def qlinear_model() -> onnx.ModelProto:
     """int8 in, int8 out: QLinearConv then QLinearMatMul through a Flatten."""
     rng = np.random.default_rng(3)
