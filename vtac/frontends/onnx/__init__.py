@@ -7,7 +7,13 @@
 - :mod:`~vtac.frontends.onnx.partition`: the nn function cut into VTA programs (contractions
   with their epilogues, chained when they can be) and host steps (everything else);
 - :mod:`~vtac.frontends.onnx.network`: the programs compiled, run on the simulator with the host
-  steps between them, saved as one network image and loaded back.
+  steps between them, saved as one network image and loaded back;
+- :mod:`~vtac.frontends.onnx.models`: float models built without downloads (ResNet-18);
+- :mod:`~vtac.frontends.onnx.commands`: ``vtac import``, ``vtac quantize`` and the ONNX side of
+  ``vtac run``, ``compile`` and ``sim``.
+
+The importer is ``importer.py`` rather than ``import.py``: ``import`` is a Python keyword, so a
+module of that name could not be imported with an import statement.
 
 The ``onnx`` package is an optional dependency (``pip install vtac[onnx]``): only the importer
 and the quantizer import it, and they say so when it is missing.
