@@ -57,17 +57,16 @@ def _seconds(argv: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def measure(repeat: int) -> list[dict[str, object]]:
-    """One row per command: median seconds, the baseline's, difference, ratio, within budget."""
+def measure(measured: list[tuple[str, list[str], bool]], repeat: int) -> list[dict[str, object]]:
+    """One row per command of ``measured`` (see :func:`commands`): median seconds, the
+    baseline's, difference, ratio, within budget."""
     baseline_argv = [sys.executable, "-c", "pass"]
-    with tempfile.TemporaryDirectory() as folder:
-        measured = commands(Path(folder))
-        times: dict[str, list[float]] = {label: [] for label, _, _ in measured}
-        base: list[float] = []
-        for _ in range(repeat):
-            for label, argv, _ in measured:
-                base.append(_seconds(baseline_argv))
-                times[label].append(_seconds(argv))
+    times: dict[str, list[float]] = {label: [] for label, _, _ in measured}
+    base: list[float] = []
+    for _ in range(repeat):
+        for label, argv, _ in measured:
+            base.append(_seconds(baseline_argv))
+            times[label].append(_seconds(argv))
     baseline = statistics.median(base)
     rows = []
     for label, _, budgeted in measured:
@@ -91,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=7, help="runs of each command")
     parser.add_argument("--json", help="write the rows to this file")
     args = parser.parse_args(argv)
-    rows = measure(max(args.repeat, 1))
+    with tempfile.TemporaryDirectory() as folder:
+        rows = measure(commands(Path(folder)), max(args.repeat, 1))
     baseline = rows[0]["baseline_seconds"]
     print(f"baseline: python -c pass, {baseline:.3f} s (median of {args.repeat})")
     print(f"{'command':<22} {'seconds':>8} {'over':>7} {'ratio':>6}  budget")
