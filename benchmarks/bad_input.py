@@ -303,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
             )
     counts = Counter(case.verdict for case in cases)
     print(f"{len(cases)} cases: " + ", ".join(f"{n} {v}" for v, n in sorted(counts.items())))
+    refused = sum(1 for case in cases if case.verdict == "ok" and case.status)
+    print(f"ok: {refused} refused with a message, {counts['ok'] - refused} ran (status 0)")
     print(f"tracebacks: {counts['traceback']}, hangs: {counts['hang']}")
     for case in cases:
         if case.verdict not in ("ok", "long"):

@@ -92,8 +92,9 @@ class VTAConfig:
         missing = [key for key in REQUIRED_KEYS if key not in data]
         if complete and missing:
             raise ConfigError(
-                f"missing key(s) {', '.join(missing)}: a vta_config.json gives every one of "
-                f"{', '.join(REQUIRED_KEYS)} (HW_VER may be left out)"
+                f"missing key(s) {', '.join(missing)}: VTA's tools read these "
+                f"{len(REQUIRED_KEYS)} keys without a default, so a vta_config.json gives them all "
+                "(HW_VER may be left out)"
             )
         for f in fields(cls):
             if f.name not in data:

@@ -197,7 +197,7 @@ def test_config_text_errors() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("{}", "missing key.s. TARGET, LOG_INP_WIDTH, .*LOG_ACC_BUFF_SIZE: a vta_config.json"),
+        ("{}", "missing key.s. TARGET, LOG_INP_WIDTH, .*LOG_ACC_BUFF_SIZE: VTA's tools read"),
         ('{"LOG_BATCH": 1}', "missing key.s. TARGET, LOG_INP_WIDTH, LOG_WGT_WIDTH, LOG_ACC_W"),
         ('{**, "TARGET": "bogus"}', "TARGET 'bogus' is not one of VTA's sim, tsim, pynq"),
     ],
