@@ -6,8 +6,8 @@ embedding beside TVM's fixed one.
                                         [--config NAME] [--json out.json]
 
 Each row is conv2d (NCHW int8 data, OIHW int8 weights) with the requantizing epilogue of
-:func:`vtac.workloads.conv`. ``util`` is the lane utilisation of the embedding chosen,
-``fixed_util`` that of TVM's fixed embedding on the same op (as ``vtac bench``: vtac-isel with
+:func:`vtac.workloads.conv`. ``lane_util`` is the lane utilisation of the embedding chosen,
+``fixed_lane_util`` that of TVM's fixed embedding on the same op (as ``vtac bench``: vtac-isel with
 embedding=fixed, nothing compiled); rows with 1 or 3 input channels are also compiled with the
 fixed embedding (``fixed_cycles``). ``roof/cyc`` is the useful MACs over the GEMM core's
 peak, divided by the modelled cycles. Rows with the same shape as an earlier row (the
@@ -110,8 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         wanted = set(args.only.split(","))
         rows = [r for r in rows if f"{r['kind']}/{r['idx']}" in wanted]
     header = f"{'workload':<16} {'N':>2} {'C':>4} {'HxW':>8} {'K':>5} {'RxS':>5} {'pad':>3} "
-    header += f"{'str':>3} {'compile_s':>9} {'cycles':>11} {'roof/cyc':>8} {'util':>6} "
-    header += f"{'fixed_util':>10} {'sim_s':>6} {'ok':>3}"
+    header += f"{'str':>3} {'compile_s':>9} {'cycles':>11} {'roof/cyc':>8} {'lane_util':>9} "
+    header += f"{'fixed_lane_util':>15} {'sim_s':>6} {'ok':>3}"
     print(header)
     results: list[dict[str, object]] = []
     seen: dict[tuple[int, ...], dict[str, object]] = {}
@@ -132,8 +132,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{name:<16} {d['N']:>2} {d['C']:>4} {d['H']:>4}x{d['W']:<3} {d['K']:>5} "
             f"{d['R']:>2}x{d['S']:<2} {d['pad_h']:>3} {d['stride_h']:>3} "
             f"{result['compile_s']:>9.2f} {result['cycles']:>11} "
-            f"{result['roof_over_cycles']:>8.3f} {result['utilization']:>6.3f} "
-            f"{fixed:>10.3f} {result.get('sim_s', ''):>6} "
+            f"{result['roof_over_cycles']:>8.3f} {result['utilization']:>9.3f} "
+            f"{fixed:>15.3f} {result.get('sim_s', ''):>6} "
             f"{'' if ok is None else ('yes' if ok else 'NO'):>3}",
             flush=True,
         )

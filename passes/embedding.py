@@ -147,7 +147,7 @@ class Embedding:
         return (
             f"inp={self.inp} wgt={self.wgt} batch={group(self.batch)} "
             f"block_out={group(self.block_out)} block_in={group(self.block_in)} "
-            f"utilization={self.utilization:.4f}"
+            f"lane_utilization={self.utilization:.4f}"
         )
 
 

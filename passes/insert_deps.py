@@ -175,7 +175,13 @@ class InsertDeps(ModulePass):
             start = source.field("dram_offset")
             return table[start : start + load.x_size * load.y_size]
 
-        for program in [p for p in op.walk() if isinstance(p, vta.ProgramOp)]:
+        programs = [p for p in op.walk() if isinstance(p, vta.ProgramOp)]
+        if not programs:
+            raise DependencyError(
+                "vtac-insert-deps orders the instructions of vta.program ops, and the module has "
+                "none: it expects vta IR (run vtac-lower-to-vta first)"
+            )
+        for program in programs:
             ops = list(program.body.block.ops)
             records = [o.to_record() for o in ops]  # type: ignore[attr-defined]
             done = insert_deps(records, config, lambda i, load: uops_of(ops[i], load))  # noqa: B023

@@ -51,7 +51,7 @@ from vtac.runtime.isa import (
     parse_instruction,
 )
 
-_INDEX = re.compile(r"^\s*\d+\s*:")
+_INDEX = re.compile(r"^\s*(\d+)\s*:")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BUFFER_SYNTAX = ".buffer NAME ROLE DTYPE SHAPE [FILE] [align=BYTES]"
 _UOPS_SYNTAX = ".uops NAME [align=BYTES]"
@@ -77,14 +77,28 @@ class _Decl:
     words: np.ndarray | None = None
 
 
-def _lines(text: str) -> list[tuple[int, str]]:
-    """(line number, content) of every non-empty line, comments and index prefixes removed."""
+def _lines(text: str, source: str) -> list[tuple[int, str, int | None]]:
+    """(line number, content, index label or None) of every non-empty line, comments and
+    index prefixes removed."""
     result = []
     for number, line in enumerate(text.splitlines(), start=1):
-        line = _INDEX.sub("", line.split("#", 1)[0]).strip()
+        line = line.split("#", 1)[0]
+        label = _INDEX.match(line)
+        line = line[label.end() :].strip() if label else line.strip()
         if line:
-            result.append((number, line))
+            result.append((number, line, int(label.group(1)) if label else None))
+        elif label:
+            raise AssemblyError(f"{source}:{number}: label {label.group(1)}: labels nothing")
     return result
+
+
+def _check_label(label: int | None, index: int, where: str, what: str) -> None:
+    """An ``N:`` label must be the position of the line it labels (as disassembly prints)."""
+    if label is not None and label != index:
+        raise AssemblyError(
+            f"{where}: label {label}: is {what} {index} (labels count from 0 in order; "
+            "leave them out or number them in order)"
+        )
 
 
 def assemble(text: str, config: VTAConfig, source: str = "<input>") -> list[Instruction]:
@@ -116,8 +130,8 @@ def _parse(
 ) -> tuple[list[Instruction], ImageBuilder, list[_Decl]]:
     """Instructions (references resolved), the arena layout and the directives of a text."""
     decls, lines = [], []
-    block: list[tuple[int, str]] | None = None  # micro-op lines of the open .uops block
-    for number, line in _lines(text):
+    block: list[tuple[int, str, int | None]] | None = None  # lines of the open .uops block
+    for number, line, label in _lines(text, source):
         is_uop = line.split("=", 1)[0] in _UOP_FIELDS
         if block is not None and not is_uop:  # the block ends
             decls[-1] = _with_uops(decls[-1], block, config, source)
@@ -128,11 +142,14 @@ def _parse(
                     f"{source}:{number}: a micro-op line outside a .uops block "
                     f"({_UOPS_SYNTAX} comes first)"
                 )
-            block.append((number, line))
+            block.append((number, line, label))
         elif line.startswith("."):
+            if label is not None:
+                raise AssemblyError(f"{source}:{number}: a directive takes no index label")
             decls.append(_directive(line, f"{source}:{number}"))
             block = [] if decls[-1].words is not None else None
         else:
+            _check_label(label, len(lines), f"{source}:{number}", "instruction")
             lines.append((number, line))
     if block is not None:
         decls[-1] = _with_uops(decls[-1], block, config, source)
@@ -141,9 +158,13 @@ def _parse(
     for decl in decls:
         if decl.name in offsets:
             raise AssemblyError(f"{decl.where}: buffer {decl.name} is declared twice")
-        offsets[decl.name] = builder.add(
-            decl.name, decl.role, decl.dtype, decl.shape, data=decl.words, align=decl.align
-        ).offset
+        try:
+            buffer = builder.add(
+                decl.name, decl.role, decl.dtype, decl.shape, data=decl.words, align=decl.align
+            )
+        except ImageError as err:
+            raise AssemblyError(f"{decl.where}: {err}") from None
+        offsets[decl.name] = buffer.offset
     insns = []
     for number, line in lines:
         try:
@@ -195,7 +216,9 @@ def _alignment(raw: str, where: str) -> int:
     return int(raw)
 
 
-def _with_uops(decl: _Decl, lines: list[tuple[int, str]], config: VTAConfig, source: str) -> _Decl:
+def _with_uops(
+    decl: _Decl, lines: list[tuple[int, str, int | None]], config: VTAConfig, source: str
+) -> _Decl:
     """A ``.uops`` declaration with the micro-op lines of its block."""
     if not lines:
         raise AssemblyError(f"{decl.where}: .uops {decl.name} is followed by no micro-op lines")
@@ -255,13 +278,16 @@ def disassemble(insns: list[Instruction]) -> str:
 
 def assemble_uops(text: str, config: VTAConfig, source: str = "<input>") -> np.ndarray:
     """Micro-op words (uint32) of a micro-op text."""
-    return _uop_words(_lines(text), config, source)
+    return _uop_words(_lines(text, source), config, source)
 
 
-def _uop_words(lines: list[tuple[int, str]], config: VTAConfig, source: str) -> np.ndarray:
-    """Micro-op words of ``(line number, text)`` lines."""
+def _uop_words(
+    lines: list[tuple[int, str, int | None]], config: VTAConfig, source: str
+) -> np.ndarray:
+    """Micro-op words of ``(line number, text, label)`` lines."""
     uops = []
-    for number, line in lines:
+    for index, (number, line, label) in enumerate(lines):
+        _check_label(label, index, f"{source}:{number}", "micro-op")
         values: dict[str, int] = {}
         for token in line.split():
             name, sep, raw = token.partition("=")

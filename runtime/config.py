@@ -30,6 +30,26 @@ INSN_BITS = 128
 UOP_BITS = 32
 
 
+#: The keys VTA's own tools read from a ``vta_config.json`` without a default (tvm-vta's
+#: ``config/pkg_config.py``): a configuration file must give every one. ``HW_VER``, which VTA's
+#: samples carry but its tools do not read, may be left out (default "0.0.2").
+REQUIRED_KEYS = (
+    "TARGET",
+    "LOG_INP_WIDTH",
+    "LOG_WGT_WIDTH",
+    "LOG_ACC_WIDTH",
+    "LOG_BATCH",
+    "LOG_BLOCK",
+    "LOG_UOP_BUFF_SIZE",
+    "LOG_INP_BUFF_SIZE",
+    "LOG_WGT_BUFF_SIZE",
+    "LOG_ACC_BUFF_SIZE",
+)
+
+#: The TARGET values VTA knows (tvm-vta's pkg_config.py and TVM's vta/environment.py).
+TARGETS = ("sim", "tsim", "pynq", "ultra96", "zcu104", "de10nano", "intelfocl")
+
+
 class ConfigError(ValueError):
     """An invalid or unsupported hardware configuration."""
 
@@ -56,8 +76,10 @@ class VTAConfig:
     # ------------------------------------------------------------------ I/O
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> VTAConfig:
-        """Build a configuration from a ``vta_config.json`` object; missing keys take defaults."""
+    def from_dict(cls, data: dict[str, Any], complete: bool = False) -> VTAConfig:
+        """Build a configuration from a ``vta_config.json`` object. With ``complete`` (a
+        configuration file) every key of :data:`REQUIRED_KEYS` must be given; otherwise (the
+        ``vta.config`` IR attribute) missing keys take VTA's defaults."""
         if not isinstance(data, dict):
             raise ConfigError(f"a configuration must be a JSON object, not {type(data).__name__}")
         known = {f.name for f in fields(cls)}
@@ -66,6 +88,13 @@ class VTAConfig:
             raise ConfigError(
                 f"unknown configuration key(s) {', '.join(unknown)}; "
                 f"known keys are {', '.join(sorted(known))}"
+            )
+        missing = [key for key in REQUIRED_KEYS if key not in data]
+        if complete and missing:
+            raise ConfigError(
+                f"missing key(s) {', '.join(missing)}: VTA's tools read these "
+                f"{len(REQUIRED_KEYS)} keys without a default, so a vta_config.json gives them all "
+                "(HW_VER may be left out)"
             )
         for f in fields(cls):
             if f.name not in data:
@@ -79,13 +108,14 @@ class VTAConfig:
 
     @classmethod
     def from_json(cls, text: str, source: str = "<string>") -> VTAConfig:
-        """Parse the text of a ``vta_config.json`` file."""
+        """Parse the text of a ``vta_config.json`` file (every key of :data:`REQUIRED_KEYS`
+        given)."""
         try:
             data = json.loads(text)
         except json.JSONDecodeError as err:
             raise ConfigError(f"{source}: not valid JSON: {err}") from None
         try:
-            return cls.from_dict(data)
+            return cls.from_dict(data, complete=True)
         except ConfigError as err:
             raise ConfigError(f"{source}: {err}") from None
 
@@ -262,6 +292,8 @@ class VTAConfig:
                 raise ConfigError(f"{f.name} must be an integer, got {value!r}")
             if f.type == "str" and not isinstance(value, str):
                 raise ConfigError(f"{f.name} must be a string, got {value!r}")
+        if self.TARGET not in TARGETS:
+            raise ConfigError(f"TARGET {self.TARGET!r} is not one of VTA's {', '.join(TARGETS)}")
         for key in ("LOG_BATCH", "LOG_BLOCK"):
             if getattr(self, key) < 0:
                 raise ConfigError(f"{key} = {getattr(self, key)} is negative")

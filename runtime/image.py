@@ -38,6 +38,13 @@ BUFFER_ALIGN = 256
 BASE_ALIGN = 4096
 ROLES = ("input", "output", "weight", "uop", "constant", "scratch")
 DTYPES = {"int8": np.int8, "int32": np.int32, "uint32": np.uint32}
+#: The largest DRAM arena vtac builds, loads or simulates (1 GiB), so that a mistyped size is
+#: refused at once instead of allocating gigabytes.
+MAX_ARENA_BYTES = 1 << 30
+ARENA_LIMIT_REASON = (
+    "the PYNQ-Z1 board VTA was designed on has 512 MiB of DRAM, and the simulator holds the "
+    "arena in memory"
+)
 
 
 class ImageError(ValueError):
@@ -227,9 +234,14 @@ class ProgramImage:
             if not _is(meta.get(key), kind):
                 raise ImageError(f"{where}: '{key}' missing or not {_JSON_NAMES[kind]}")
         try:
-            config = VTAConfig.from_dict(meta["config"])
+            config = VTAConfig.from_dict(meta["config"], complete=True)
         except ConfigError as err:
             raise ImageError(f"{where}: invalid configuration: {err}") from None
+        if meta["dram_bytes"] > MAX_ARENA_BYTES:
+            raise ImageError(
+                f"{where}: a {meta['dram_bytes']}-byte arena is beyond vtac's limit of "
+                f"{MAX_ARENA_BYTES} bytes ({ARENA_LIMIT_REASON})"
+            )
         raw = files["insn.bin"].read_bytes()
         try:
             insns = decode_program(raw, config)
@@ -240,12 +252,12 @@ class ProgramImage:
                 f"{files['insn.bin']}: {len(insns)} instructions, but program.json says "
                 f"{meta['instructions']}"
             )
-        dram = np.frombuffer(files["dram.bin"].read_bytes(), dtype=np.uint8).copy()
-        if dram.size != meta["dram_bytes"]:
+        size = files["dram.bin"].stat().st_size
+        if size != meta["dram_bytes"]:
             raise ImageError(
-                f"{files['dram.bin']}: {dram.size} bytes, but program.json says "
-                f"{meta['dram_bytes']}"
+                f"{files['dram.bin']}: {size} bytes, but program.json says {meta['dram_bytes']}"
             )
+        dram = np.frombuffer(files["dram.bin"].read_bytes(), dtype=np.uint8).copy()
         buffers = [_buffer_from_json(entry, where, i) for i, entry in enumerate(meta["buffers"])]
         image = cls(config, insns, dram, buffers, meta["base"], _workload(meta, where))
         try:
@@ -292,6 +304,14 @@ class ProgramImage:
                 raise ImageError(
                     f"buffer {buf.name}: size {buf.size} does not match its packed shape "
                     f"{buf.packed_shape} of {buf.dtype} ({want} bytes)"
+                )
+        placed = sorted(self.buffers, key=lambda b: (b.offset, b.size))
+        for before, after in zip(placed, placed[1:], strict=False):
+            if after.offset < before.offset + before.size:
+                raise ImageError(
+                    f"buffers {before.name} (bytes [{before.offset}, {before.offset + before.size}"
+                    f")) and {after.name} (bytes [{after.offset}, {after.offset + after.size})) "
+                    "overlap"
                 )
         for index, insn in enumerate(self.insns):
             if not (isinstance(insn, Load | Store) and insn.x_size):
@@ -483,6 +503,11 @@ class ImageBuilder:
         offset = -(-self.size // align) * align
         buf = Buffer(name, role, offset, 0, dtype, tuple(shape), layout, planes)
         buf.size = math.prod(buf.packed_shape) * np.dtype(DTYPES[dtype]).itemsize
+        if offset + buf.size > MAX_ARENA_BYTES:
+            raise ImageError(
+                f"buffer {name} ({buf.size} bytes) ends the arena at byte {offset + buf.size}, "
+                f"beyond vtac's limit of {MAX_ARENA_BYTES} bytes ({ARENA_LIMIT_REASON})"
+            )
         self.buffers.append(buf)
         self.size = offset + buf.size
         if data is not None:

@@ -427,5 +427,9 @@ def parse_instruction(text: str) -> Instruction:
         try:
             values[name] = int(raw, 0)
         except ValueError:
+            if enum is not None:
+                raise ValueError(
+                    f"{name}: {raw!r} is not a number nor one of {', '.join(enum.__members__)}"
+                ) from None
             raise ValueError(f"{name}: {raw!r} is not an integer") from None
     return cls(**values)

@@ -112,7 +112,7 @@ def test_deepbench_gemm_script_reads_a_given_csv(
 def test_deepbench_conv_script_reports_both_utilisations(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """fixed_util on every row (vtac-isel with embedding=fixed), as vtac bench reports it."""
+    """fixed_lane_util on every row (vtac-isel with embedding=fixed), as vtac bench reports it."""
     (tmp_path / "c.csv").write_text(
         "kind,idx,W,H,C,N,K,R,S,pad_h,pad_w,stride_h,stride_w\n"
         "mine,0,9,9,3,1,16,3,3,1,1,2,2\n"
@@ -127,5 +127,5 @@ def test_deepbench_conv_script_reports_both_utilisations(
     assert many["fixed_utilization"] == many["utilization"] == 1.0
     assert three["correct"] and many["correct"]
     lines = capsys.readouterr().out.splitlines()
-    column = lines[0].split().index("fixed_util")
+    column = lines[0].split().index("fixed_lane_util")
     assert lines[1].split()[column] == "0.188"

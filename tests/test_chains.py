@@ -136,5 +136,5 @@ def test_cli_prints_each_stage(tmp_path: Path, capsys: pytest.CaptureFixture[str
         assert any(line.startswith(f"stage {stage} embedding: inp=") for line in lines)
         assert any(line.startswith(f"stage {stage} schedule: tiles[") for line in lines)
     compiled = compile_module(vtac.parse_ir(source.read_text()))
-    assert f"utilization: {compiled.utilization:.4f} over 2 stages" in lines
+    assert f"lane utilisation: {compiled.utilization:.4f} over 2 stages" in lines
     assert compiled.useful_macs == 5 * 40 * 24 + 5 * 24 * 35

@@ -130,13 +130,13 @@ def test_cli_run_prints_the_fixed_embedding_beside_a_flexible_one(
     assert main(["run", str(three)]) == 0
     line = capsys.readouterr().out.splitlines()[1]
     assert line.startswith("embedding: inp=data wgt=weights")
-    chosen = float(line.split("utilization=")[1].split()[0])
-    assert line.endswith(" (fixed embedding: utilization=0.1875)") and chosen > 0.5
+    chosen = float(line.split("lane_utilization=")[1].split()[0])
+    assert line.endswith(" (fixed embedding: lane_utilization=0.1875)") and chosen > 0.5
     # the fixed embedding itself, or one that fills the lanes anyway: one utilisation only
     for command in (["run", str(three), "--embedding", "fixed"], ["run", str(DENSE)]):
         assert main(command) == 0
         line = capsys.readouterr().out.splitlines()[1]
-        assert line.count("utilization=") == 1 and "fixed embedding" not in line
+        assert line.count("lane_utilization=") == 1 and "fixed embedding" not in line
 
 
 def test_cli_chooses_the_function_and_checks_inputs(
@@ -234,7 +234,7 @@ def test_bench_with_tvm_comparison(tmp_path: Path, capsys: pytest.CaptureFixture
     out = capsys.readouterr().out
     assert "geometric-mean speedup" in out
     head, line = out.splitlines()[:2]
-    assert line.split()[head.split().index("fixed_util")] == "1.000"
+    assert line.split()[head.split().index("fixed_lane_util")] == "1.000"
     error = row["tvm_model_ms"] / row["tvm_measured_ms"] - 1
     assert row["tvm_model_error"] == pytest.approx(error)
     assert line.split()[head.split().index("model_err")] == f"{error:+.1%}"

@@ -6,6 +6,8 @@ import json
 import os
 import shutil
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -602,3 +604,128 @@ def test_regression_malformed_layouts_are_refused(
     (tmp_path / "program.json").write_text(json.dumps(meta))
     with pytest.raises(ImageError, match="buffer w: layout: " + message):
         ProgramImage.load(tmp_path)
+
+
+# ------------------------------------------------------------------ a newcomer's first hour
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    import vtac
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out == f"vtac {vtac.__version__}\n"
+
+
+def test_commands_that_compile_nothing_load_neither_xdsl_nor_ortools(image_dir: Path) -> None:
+    """What keeps `vtac configs`, `--help`, `--version` and `disasm` within 0.3 s of `python -c
+    pass` (benchmarks/startup.py measures it)."""
+    script = (
+        "import contextlib, io, sys\n"
+        "from vtac.cli import main\n"
+        "for argv in sys.argv[1:]:\n"
+        "    with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "        main(argv.split())\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'xdsl', 'ortools', 'pandas'}))\n"
+    )
+    commands = ["configs", "--help", "--version", f"disasm {image_dir / 'insn.bin'}"]
+    done = subprocess.run(
+        [sys.executable, "-c", script, *commands], capture_output=True, text=True, check=True
+    )
+    assert done.stdout == "[]\n", done.stderr
+
+
+def test_startup_benchmark_compares_with_python() -> None:
+    """benchmarks/startup.py's measurement, on one quick command (the script itself runs the
+    vtac commands)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("startup", ROOT / "benchmarks" / "startup.py")
+    assert spec is not None and spec.loader is not None
+    startup = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(startup)
+    (row,) = startup.measure([("python -V", [sys.executable, "-V"], True)], repeat=1)
+    assert row["command"] == "python -V" and row["budget"] == startup.BUDGET
+    assert row["ratio"] == pytest.approx(row["seconds"] / row["baseline_seconds"], abs=0.01)
+    assert row["cpu_seconds"] > 0
+    assert row["within_budget"] == (row["cpu_over_baseline"] <= startup.BUDGET)
+
+
+def test_plain_sim_says_what_it_did(
+    image_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sim", str(image_dir)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("ran 11 instructions in ")
+    assert out[1] == "outputs: out 16x16 int8 (not saved: --output-dir DIR writes each as NAME.npy)"
+    assert "--stats" in out[2] and "--cycles" in out[2]
+    assert main(["sim", str(image_dir), "--output-dir", str(tmp_path / "o")]) == 0
+    assert f"wrote {tmp_path / 'o' / 'out.npy'}" in capsys.readouterr().out
+    np.testing.assert_array_equal(np.load(tmp_path / "o" / "out.npy"), expected())
+
+
+def test_compile_dumps_the_ir_after_each_pass_and_sim_names_gemm_utilisation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dense, image = ROOT / "examples" / "dense.mlir", tmp_path / "img"
+    assert main(["compile", str(dense), "-o", str(image), "--dump-ir", str(tmp_path / "ir")]) == 0
+    assert "lane_utilization=1.0000" in capsys.readouterr().out
+    names = sorted(p.name for p in (tmp_path / "ir").iterdir())
+    assert names == [
+        "0-input.mlir",
+        "1-vtac-isel.mlir",
+        "2-vtac-layout.mlir",
+        "3-vtac-tile.mlir",
+        "4-vtac-lower-to-vta.mlir",
+        "5-vtac-insert-deps.mlir",
+    ]
+    assert "vtac.embedding" in (tmp_path / "ir" / "1-vtac-isel.mlir").read_text()
+    assert "vta.program" in (tmp_path / "ir" / "5-vtac-insert-deps.mlir").read_text()
+    assert main(["sim", str(image), "--cycles"]) == 0
+    out = capsys.readouterr().out
+    assert "GEMM utilisation (useful MACs per cycle over the peak, time-based): 0." in out
+
+
+def test_progress_prints_only_work_over_its_delay() -> None:
+    import io
+
+    from vtac.progress import Progress
+
+    quick = io.StringIO()
+    with Progress(delay=60, stream=quick) as progress:
+        progress("vtac-isel")
+    assert quick.getvalue() == ""
+    slow = io.StringIO()
+    with Progress(delay=0, stream=slow, prefix="vtac bench C2") as progress:
+        progress("vtac-isel")
+        for _ in range(200):  # the timer thread announces the phase under way
+            if slow.getvalue():
+                break
+            time.sleep(0.01)
+        progress("vtac-tile")
+    lines = slow.getvalue().splitlines()
+    assert [line.split("] ")[1] for line in lines] == ["vtac-isel", "vtac-tile"]
+    assert lines[0].startswith("vtac bench C2: [0.")
+
+
+def test_vtac_opt_help_lists_vtac_passes_and_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from vtac.opt import main as opt_main
+
+    assert opt_main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert "vtac-isel          Embed contractions onto VTA's GEMM" in out
+    assert "options: tiles, vthreads, order" in out and "--config NAME|FILE" in out
+    assert "--print-between-passes" in out and "cse " in out
+    assert "convert-print-format-to-riscv-debug" not in out  # xDSL's other passes are not listed
+    dense = str(ROOT / "examples" / "dense.mlir")
+    assert opt_main([dense, "--config", "batch2"]) == 0
+    printed = capsys.readouterr().out
+    assert 'vta.config = {TARGET = "sim"' in printed and "LOG_BATCH = 1 : i64" in printed
+    (tmp_path / "b2.mlir").write_text(printed)
+    assert opt_main([str(tmp_path / "b2.mlir"), "--config", "batch2"]) == 0
+    capsys.readouterr()
+    assert opt_main([str(tmp_path / "b2.mlir"), "--config", "default"]) == 1
+    assert "the input module's vta.config is another configuration" in capsys.readouterr().err

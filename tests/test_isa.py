@@ -191,7 +191,27 @@ def test_config_text_errors() -> None:
         ConfigError, match="^cfg.json: a configuration must be a JSON object, not list"
     ):
         VTAConfig.from_json("[1, 2]", "cfg.json")
-    assert VTAConfig.from_json('{"LOG_BATCH": 1}') == VTAConfig.named("batch2")
+    assert VTAConfig.from_dict({"LOG_BATCH": 1}) == VTAConfig.named("batch2")  # the IR's form
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{}", "missing key.s. TARGET, LOG_INP_WIDTH, .*LOG_ACC_BUFF_SIZE: VTA's tools read"),
+        ('{"LOG_BATCH": 1}', "missing key.s. TARGET, LOG_INP_WIDTH, LOG_WGT_WIDTH, LOG_ACC_W"),
+        ('{**, "TARGET": "bogus"}', "TARGET 'bogus' is not one of VTA's sim, tsim, pynq"),
+    ],
+)
+def test_config_files_give_every_key_vta_reads(text: str, message: str) -> None:
+    """VTA's own tools (tvm-vta's pkg_config.py) read these keys without defaults; HW_VER may
+    be left out, and every shipped configuration loads."""
+    full = VTAConfig().to_json().strip()[1:-1]
+    with pytest.raises(ConfigError, match=f"^cfg.json: {message}"):
+        VTAConfig.from_json(text.replace("{**,", "{" + full + ","), "cfg.json")
+    without_version = {k: v for k, v in VTAConfig().to_dict().items() if k != "HW_VER"}
+    assert VTAConfig.from_json(json.dumps(without_version)) == VTAConfig()
+    for name in shipped_configs():
+        assert VTAConfig.named(name).name
 
 
 def test_micro_op_fields_wider_than_32_bits_are_rejected() -> None:

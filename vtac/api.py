@@ -115,13 +115,22 @@ def print_ir(op: Operation, generic: bool = False) -> str:
     return stream.getvalue() + "\n"
 
 
+#: The xDSL passes that make sense on vtac's IR (beside vtac's own), with what they do.
+XDSL_PASSES = {
+    "canonicalize": "Canonicalization patterns (folds and simplifications).",
+    "cse": "Common subexpression elimination.",
+    "dce": "Dead code elimination.",
+}
+
+
 def available_passes() -> dict[str, Callable[[], type[ModulePass]]]:
-    """Pass name -> factory: xDSL's passes and vtac's (which win on a name clash)."""
+    """Pass name -> factory: vtac's passes, then the xDSL passes of :data:`XDSL_PASSES`."""
     from xdsl.transforms import get_all_passes as xdsl_passes
 
     from vtac.passes.registry import get_all_passes
 
-    return {**xdsl_passes(), **get_all_passes()}
+    xdsl = xdsl_passes()
+    return {**get_all_passes(), **{name: xdsl[name] for name in XDSL_PASSES}}
 
 
 def run_pipeline(module: ModuleOp, pipeline: str) -> ModuleOp:

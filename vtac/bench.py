@@ -5,8 +5,8 @@ Suites: ``resnet18`` (C1 to C11 with the requantizing epilogue), ``deepbench-gem
 cycles against the workload's roofline: max(useful MACs / MACs per cycle, minimum DRAM bytes /
 the bytes per cycle the board's DMA sustains), where the minimum moves every input element the
 op reads (a 1x1 stride-2 convolution reads a quarter of its input) and every weight, bias and
-output byte once. ``util`` is the lane utilisation (useful MACs over issued MACs) of the
-embedding chosen, ``fixed_util`` that of TVM's fixed embedding on the same op (vtac-isel with
+output byte once. ``lane_util`` is the lane utilisation (useful MACs over issued MACs) of the
+embedding chosen, ``fixed_lane_util`` that of TVM's fixed embedding on the same op (vtac-isel with
 embedding=fixed: one CP-SAT embedding, nothing compiled). ``--compare tvm`` also compiles TVM's
 published ResNet-18 schedules (fixed embedding, its tile splits, loop order and virtual
 threads) into the same model, and reports the speedup.
@@ -15,29 +15,25 @@ threads) into the same model, and reports the speedup.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import math
 import sys
 import time
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from xdsl.context import Context
-from xdsl.dialects.builtin import ModuleOp
-
-import vtac
-from vtac.backends.reference import find_function
-from vtac.compiler import compile_module, run_module
-from vtac.dialects.vta import CONFIG_ATTR, config_attr
-from vtac.passes.contraction import read_embedding
-from vtac.passes.isel import CONTRACTIONS, InstructionSelection
-from vtac.passes.schedule import TileOptions
-from vtac.runtime.config import VTAConfig, resolve_config
-from vtac.runtime.image import Workload
-from vtac.runtime.timing import time_program
 from vtac.runtime.timing_params import BOARDS, TimingParams
 from vtac.workloads import conv, matmul
+
+if TYPE_CHECKING:
+    from xdsl.dialects.builtin import ModuleOp
+
+    from vtac.runtime.config import VTAConfig
+    from vtac.runtime.image import Workload
 
 SUITES = {
     "resnet18": "resnet18_conv.csv",
@@ -47,6 +43,38 @@ SUITES = {
 
 
 TVM_SCHEDULES = "tvm_tophub_resnet18_pynq.csv"
+
+#: The columns of each kind of workload a CSV may hold, told apart by the columns present
+#: (a ``name`` column, or ``kind`` and ``idx``, names the rows; other columns are ignored).
+COLUMNS = {
+    "conv (resnet18)": (
+        "batch",
+        "height",
+        "width",
+        "in_channels",
+        "out_channels",
+        "kernel_h",
+        "kernel_w",
+        "pad_h",
+        "pad_w",
+        "stride_h",
+        "stride_w",
+    ),
+    "conv (deepbench)": (
+        "N",
+        "C",
+        "H",
+        "W",
+        "K",
+        "R",
+        "S",
+        "pad_h",
+        "pad_w",
+        "stride_h",
+        "stride_w",
+    ),
+    "gemm": ("M", "N", "K"),
+}
 
 
 def _data(name: str) -> str:
@@ -64,28 +92,79 @@ def _rows(source: str) -> list[dict[str, str]]:
             raise BenchError(
                 f"{source}: not a suite ({', '.join(SUITES)}) nor a readable CSV: {err.strerror}"
             ) from None
-    return list(csv.DictReader(text.splitlines()))
+        except UnicodeDecodeError:
+            raise BenchError(f"{source}: not a text (CSV) file") from None
+    rows = list(csv.DictReader(text.splitlines()))
+    if not rows:
+        raise BenchError(f"{source}: no workloads (a header line, then one line per workload)")
+    return rows
 
 
 class BenchError(ValueError):
     """A suite that does not exist or cannot be read."""
 
 
-def _workload(row: dict[str, str]) -> tuple[str, str]:
-    """(name, IR text) of a CSV row of any suite."""
-    if "in_channels" in row:  # resnet18 columns
-        n, c, h, w = (int(row[k]) for k in ("batch", "in_channels", "height", "width"))
-        k, r, s = int(row["out_channels"]), int(row["kernel_h"]), int(row["kernel_w"])
-        ph, pw, sh, sw = (int(row[x]) for x in ("pad_h", "pad_w", "stride_h", "stride_w"))
+def _kind(row: dict[str, str]) -> str:
+    """The kind of workload a row describes: the first of :data:`COLUMNS` whose columns are
+    all present (a BenchError naming the columns missing from the closest kind otherwise)."""
+    for kind, columns in COLUMNS.items():
+        if all(c in row for c in columns):
+            return kind
+    closest = max(COLUMNS, key=lambda k: sum(c in row for c in COLUMNS[k]))
+    missing = [c for c in COLUMNS[closest] if c not in row]
+    kinds = "; ".join(f"{k}: {', '.join(c)}" for k, c in COLUMNS.items())
+    raise BenchError(
+        f"columns {', '.join(row)} describe no workload: a {closest} lacks {', '.join(missing)} "
+        f"(the columns of each kind: {kinds})"
+    )
+
+
+def _workload(row: dict[str, str], number: int = 0) -> tuple[str, str]:
+    """(name, IR text) of a CSV row of any suite (``number``: the row's, for messages and for
+    the name of a row without a ``name`` or ``kind``/``idx`` column)."""
+    kind = _kind(row)
+
+    def value(column: str) -> int:
+        raw = (row[column] or "").strip()
+        try:
+            result = int(raw)
+        except ValueError:
+            raise BenchError(f"row {number}: {column} {raw!r} is not an integer") from None
+        if result < 0 or (result == 0 and not column.startswith("pad")):
+            raise BenchError(f"row {number}: {column} = {result} must be positive")
+        return result
+
+    if row.get("name"):
         name = row["name"]
-    elif "R" in row:  # deepbench conv columns
-        n, c, h, w, k, r, s = (int(row[x]) for x in ("N", "C", "H", "W", "K", "R", "S"))
-        ph, pw, sh, sw = (int(row[x]) for x in ("pad_h", "pad_w", "stride_h", "stride_w"))
+    elif row.get("kind") and row.get("idx"):
         name = f"{row['kind']}/{row['idx']}"
-    else:  # deepbench gemm columns
-        m, n_, k_ = int(row["M"]), int(row["N"]), int(row["K"])
-        return f"{row['kind']}/{row['idx']}", matmul(m, n_, k_, True)
+    else:
+        name = f"row{number}"
+    if kind == "gemm":
+        return name, matmul(value("M"), value("N"), value("K"), True)
+    if kind == "conv (resnet18)":
+        n, c, h, w = (value(k) for k in ("batch", "in_channels", "height", "width"))
+        k, r, s = value("out_channels"), value("kernel_h"), value("kernel_w")
+    else:
+        n, c, h, w, k, r, s = (value(x) for x in ("N", "C", "H", "W", "K", "R", "S"))
+    ph, pw, sh, sw = (value(x) for x in ("pad_h", "pad_w", "stride_h", "stride_w"))
     return name, conv(c, h, k, r, ph, sh, n, w=w, s=s, pad_w=pw, stride_w=sw)
+
+
+def workloads(source: str, only: set[str] | None = None) -> list[tuple[dict[str, str], str, str]]:
+    """(row, name, IR text) of every workload of ``source`` (a suite or a CSV file), of the
+    ``only`` ones if given (a name that is not there is a BenchError listing the names)."""
+    found = []
+    for number, row in enumerate(_rows(source), start=1):
+        name, text = _workload(row, number)
+        found.append((row, name, text))
+    names = [name for _, name, _ in found]
+    unknown = sorted(set(only or ()) - set(names))
+    if unknown:
+        raise BenchError(
+            f"{source} has no workload {', '.join(unknown)}; its workloads: {', '.join(names)}"
+        )
+    return [w for w in found if not only or w[1] in only]
 
 
 def fixed_utilization(
@@ -94,6 +173,14 @@ def fixed_utilization(
     """Lane utilisation (useful MACs over issued MACs) of TVM's fixed embedding on the function
     ``name`` (or the only one): ``vtac-isel{embedding=fixed}`` alone, no tiling or compile. With
     several contractions, their MACs are summed. ``module`` itself is left unchanged."""
+    from xdsl.context import Context
+    from xdsl.dialects.builtin import ModuleOp
+
+    from vtac.backends.reference import find_function
+    from vtac.dialects.vta import CONFIG_ATTR, config_attr
+    from vtac.passes.contraction import read_embedding
+    from vtac.passes.isel import CONTRACTIONS, InstructionSelection
+
     function = find_function(module, name)
     work = ModuleOp([function.clone()])
     work.attributes.update(module.attributes)
@@ -120,6 +207,8 @@ def tvm_schedule(row: dict[str, str], kernel: tuple[int, int]) -> dict[str, obje
     """Compile options reproducing a TVM tophub schedule: the fixed embedding, its tile splits,
     its loop order and virtual threads, every buffer split between the threads, each tile's
     epilogue whole, TVM's layouts and no split first or last step."""
+    from vtac.passes.schedule import TileOptions
+
     threads = 2 if int(row["oc_nthread"]) * int(row["h_nthread"]) > 1 else 1
     tiles = {
         "batch": 1,
@@ -150,54 +239,74 @@ def run_suite(
     compare_tvm: bool = False,
     only: set[str] | None = None,
     progress: bool = True,
+    phases: bool = False,
 ) -> list[dict[str, object]]:
-    rows = [r for r in _rows(source) if not only or _workload(r)[0] in only]
+    """Compile, run, check and time the workloads of ``source`` (the ``only`` ones if given).
+    ``progress`` prints a line on stderr as each workload starts; ``phases`` also the phase
+    under way of a workload that runs over a second (:class:`vtac.progress.Progress`)."""
+    chosen = workloads(source, only)  # every row checked before the compiler is loaded
+
+    import vtac
+    from vtac.compiler import compile_module, run_module
+    from vtac.progress import Progress
+    from vtac.runtime.timing import time_program
+
     schedules = csv.DictReader(_data(TVM_SCHEDULES).splitlines()) if compare_tvm else []
     tvm = {r["layer"]: r for r in schedules}
     results = []
-    for index, row in enumerate(rows, start=1):
-        name, text = _workload(row)
+    for index, (row, name, text) in enumerate(chosen, start=1):
         if progress:
-            print(f"[{index}/{len(rows)}] {name}", file=sys.stderr, flush=True)
-        report = run_module(vtac.parse_ir(text), config=config)
-        timing = time_program(config, report.compiled.image.insns, board)
-        work = report.compiled.image.workload
-        assert work is not None
-        roof = roofline(work, config, board)
-        result: dict[str, object] = {
-            "workload": name,
-            "macs": work.macs,
-            "cycles": timing.cycles,
-            "roofline_cycles": roof,
-            "efficiency": roof / timing.cycles,
-            "utilization": report.compiled.utilization,
-            "fixed_utilization": fixed_utilization(vtac.parse_ir(text), config),
-            "instructions": len(report.compiled.image.insns),
-            "dram_bytes": sum(timing.dram_bytes.values()),
-            "compile_s": round(report.compiled.seconds, 3),
-            "sim_s": round(report.sim_seconds, 3),
-            "correct": report.match,
-            "embedding": str(report.compiled.embedding),
-            "schedule": str(report.compiled.schedule),
-        }
-        if name in tvm:
-            kernel = (int(row["kernel_h"]), int(row["kernel_w"]))
-            options = tvm_schedule(tvm[name], kernel)
-            baseline = compile_module(vtac.parse_ir(text), config, **options)  # type: ignore[arg-type]
-            tvm_cycles = time_program(config, baseline.image.insns, board).cycles
-            result["tvm_cycles"] = tvm_cycles
-            result["speedup"] = tvm_cycles / timing.cycles
-            result["tvm_model_ms"] = tvm_cycles / (board.clock_mhz * 1e3)
-            result["tvm_measured_ms"] = float(tvm[name]["measured_ms_pynq_100mhz"])
-            result["tvm_model_error"] = result["tvm_model_ms"] / result["tvm_measured_ms"] - 1
+            print(f"[{index}/{len(chosen)}] {name}", file=sys.stderr, flush=True)
+        with Progress(prefix=f"vtac bench {name}") if phases else _no_progress() as report_phase:
+            report = run_module(vtac.parse_ir(text), config=config, progress=report_phase)
+            if report_phase:
+                report_phase("fixed embedding (CP-SAT)")
+            fixed = fixed_utilization(vtac.parse_ir(text), config)
+            timing = time_program(config, report.compiled.image.insns, board)
+            work = report.compiled.image.workload
+            assert work is not None
+            roof = roofline(work, config, board)
+            result: dict[str, object] = {
+                "workload": name,
+                "macs": work.macs,
+                "cycles": timing.cycles,
+                "roofline_cycles": roof,
+                "efficiency": roof / timing.cycles,
+                "utilization": report.compiled.utilization,
+                "fixed_utilization": fixed,
+                "instructions": len(report.compiled.image.insns),
+                "dram_bytes": sum(timing.dram_bytes.values()),
+                "compile_s": round(report.compiled.seconds, 3),
+                "sim_s": round(report.sim_seconds, 3),
+                "correct": report.match,
+                "embedding": str(report.compiled.embedding),
+                "schedule": str(report.compiled.schedule),
+            }
+            if name in tvm:
+                if report_phase:
+                    report_phase("TVM's schedule")
+                kernel = (int(row["kernel_h"]), int(row["kernel_w"]))
+                options = tvm_schedule(tvm[name], kernel)
+                baseline = compile_module(vtac.parse_ir(text), config, **options)  # type: ignore[arg-type]
+                tvm_cycles = time_program(config, baseline.image.insns, board).cycles
+                result["tvm_cycles"] = tvm_cycles
+                result["speedup"] = tvm_cycles / timing.cycles
+                result["tvm_model_ms"] = tvm_cycles / (board.clock_mhz * 1e3)
+                result["tvm_measured_ms"] = float(tvm[name]["measured_ms_pynq_100mhz"])
+                result["tvm_model_error"] = result["tvm_model_ms"] / result["tvm_measured_ms"] - 1
         results.append(result)
     return results
 
 
+@contextlib.contextmanager
+def _no_progress() -> Iterator[None]:
+    yield None
+
+
 def print_table(results: list[dict[str, object]]) -> None:
     compare = any("tvm_cycles" in r for r in results)
-    head = f"{'workload':<20} {'macs':>12} {'cycles':>11} {'roofline':>11} {'eff':>5} {'util':>6}"
-    head += f" {'fixed_util':>10}"
+    head = f"{'workload':<20} {'macs':>12} {'cycles':>11} {'roofline':>11} {'eff':>5}"
+    head += f" {'lane_util':>9} {'fixed_lane_util':>15}"
     head += f" {'insns':>7} {'compile_s':>9} {'sim_s':>6} {'ok':>3}"
     if compare:
         head += f" {'tvm_cycles':>11} {'speedup':>7} {'tvm_model_ms':>12} {'measured_ms':>11}"
@@ -206,7 +315,7 @@ def print_table(results: list[dict[str, object]]) -> None:
     for r in results:
         line = (
             f"{r['workload']:<20} {r['macs']:>12} {r['cycles']:>11} {r['roofline_cycles']:>11} "
-            f"{r['efficiency']:>5.2f} {r['utilization']:>6.3f} {r['fixed_utilization']:>10.3f} "
+            f"{r['efficiency']:>5.2f} {r['utilization']:>9.3f} {r['fixed_utilization']:>15.3f} "
             f"{r['instructions']:>7} "
             f"{r['compile_s']:>9.2f} {r['sim_s']:>6.2f} {'yes' if r['correct'] else 'NO':>3}"
         )
@@ -253,13 +362,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from vtac.progress import wanted
+    from vtac.runtime.config import resolve_config
+
     start = time.perf_counter()
+    config = resolve_config(args.config)
+    only = {n.strip() for n in args.only.split(",")} if args.only is not None else None
+    if only is not None and not all(only):
+        raise BenchError(f"--only {args.only!r}: expected workload names separated by commas")
+    if args.json:
+        folder = Path(args.json).parent
+        if not folder.is_dir():
+            raise BenchError(f"--json {args.json}: directory {folder} does not exist")
     results = run_suite(
         args.suite,
-        resolve_config(args.config),
+        config,
         BOARDS[args.board],
         compare_tvm=args.compare == "tvm",
-        only=set(args.only.split(",")) if args.only else None,
+        only=only,
+        phases=wanted(getattr(args, "progress", None)),
     )
     print_table(results)
     print(f"total time: {time.perf_counter() - start:.1f} s")

@@ -1,49 +1,34 @@
 """The ``vtac`` command: compile, run, assemble, disassemble and simulate VTA programs.
 
 Every subcommand lives in a ``cmd_*`` function registered in :data:`COMMANDS`; errors a user can
-cause print ``vtac: error: ...`` and exit with status 1, never a traceback.
+cause print ``vtac: error: ...`` and exit with status 1, never a traceback; Ctrl-C stops any
+command with status 130. Modules are imported where a command needs them, so that commands that
+do not compile (``configs``, ``disasm``, ``asm``, ``sim``, ``--help``, ``--version``) start
+without loading xDSL and OR-Tools (``python benchmarks/startup.py`` measures it).
 """
 
 from __future__ import annotations
 
 import argparse
-import math
+import importlib
 import os
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from xdsl.dialects.builtin import ModuleOp
-from xdsl.dialects.func import FuncOp
+from vtac import __version__
 
-from vtac.api import IRError
-from vtac.backends.reference import ReferenceError, argument_names, find_function
-from vtac.bench import BenchError, fixed_utilization
-from vtac.compiler import Compiled, CompileError
-from vtac.frontends.onnx import OnnxError
-from vtac.passes.dma import DmaError
-from vtac.passes.embedding import EmbeddingError
-from vtac.passes.isel import IselError
-from vtac.passes.schedule import TileOptions, parse_tiles
-from vtac.passes.tiling import TilingError
-from vtac.passes.uop_kernels import KernelError
-from vtac.runtime.assembly import (
-    AssemblyError,
-    assemble,
-    assemble_image,
-    assemble_uops,
-    disassemble,
-    disassemble_uops,
-)
-from vtac.runtime.config import ConfigError, VTAConfig, resolve_config, shipped_configs
-from vtac.runtime.image import ImageError, ProgramImage
-from vtac.runtime.isa import EncodingError, decode_program, encode_program
-from vtac.runtime.packing import PackError
-from vtac.runtime.simulator import SimError, simulate
-from vtac.runtime.timing import TimingError, time_program, write_trace
-from vtac.runtime.timing_params import BOARDS
+if TYPE_CHECKING:
+    import numpy as np
+    from xdsl.dialects.builtin import ModuleOp
+    from xdsl.dialects.func import FuncOp
+
+    from vtac.compiler import Compiled
+    from vtac.progress import Progress
+    from vtac.runtime.config import VTAConfig
+    from vtac.runtime.image import Buffer, ProgramImage
 
 
 class CliError(Exception):
@@ -51,6 +36,8 @@ class CliError(Exception):
 
 
 def _config(args: argparse.Namespace) -> VTAConfig:
+    from vtac.runtime.config import resolve_config
+
     return resolve_config(args.config)
 
 
@@ -70,11 +57,47 @@ def _read_text(path: str) -> str:
         raise CliError(f"{path} is not a text file") from None
 
 
+def _load_image(path: str | Path) -> ProgramImage:
+    from vtac.runtime.image import ProgramImage
+
+    return ProgramImage.load(path)
+
+
+def _image_config(args: argparse.Namespace, image: ProgramImage) -> None:
+    """An image carries its configuration: a ``--config`` must be valid and the same one."""
+    if args.config is None:
+        return
+    given = _config(args)
+    if given != image.config:
+        raise CliError(
+            f"{args.file} was built for {image.config.name}, but --config gives {given.name} "
+            "(an image carries its configuration: leave --config out)"
+        )
+
+
+def _instruction_stream(raw: bytes, config: VTAConfig) -> int:
+    """The number of instructions ``raw`` holds if it decodes as a program ending with FINISH
+    (0 otherwise)."""
+    from vtac.runtime.isa import EncodingError, Finish, decode_program
+
+    try:
+        insns = decode_program(raw, config)
+    except EncodingError:
+        return 0
+    return len(insns) if insns and isinstance(insns[-1], Finish) else 0
+
+
 def cmd_disasm(args: argparse.Namespace) -> int:
     """Print instructions (or micro-ops) of an insn.bin file or a program image."""
+    import numpy as np
+
+    from vtac.runtime.assembly import disassemble, disassemble_uops
+    from vtac.runtime.isa import decode_program
+
     path = Path(args.file)
     if path.is_dir():
-        image = ProgramImage.load(path)
+        image = _load_image(path)
+        _image_config(args, image)
         if args.uops:
             for buf in image.buffers:
                 if buf.role == "uop":
@@ -89,15 +112,31 @@ def cmd_disasm(args: argparse.Namespace) -> int:
     if args.uops:
         if len(raw) % 4:
             raise CliError(f"{args.file}: {len(raw)} bytes is not a whole number of micro-ops")
+        count = _instruction_stream(raw, config)
+        if count:
+            raise CliError(
+                f"{args.file} holds VTA instructions ({count} of them, ending with FINISH), not "
+                "micro-ops: leave out --uops"
+            )
         sys.stdout.write(disassemble_uops(np.frombuffer(raw, dtype="<u4"), config))
         return 0
     sys.stdout.write(disassemble(decode_program(raw, config)))
     return 0
 
 
+def _write_bytes(path: str, data: bytes) -> None:
+    try:
+        Path(path).write_bytes(data)
+    except OSError as err:
+        raise CliError(f"cannot write {path}: {err.strerror}") from None
+
+
 def cmd_asm(args: argparse.Namespace) -> int:
     """Assemble text into insn.bin bytes (micro-op words with --uops, a whole program image from
     the text's .buffer directives with --image)."""
+    from vtac.runtime.assembly import assemble, assemble_image, assemble_uops
+    from vtac.runtime.isa import encode_program
+
     config = _config(args)
     text = _read_text(args.file)
     if args.image:
@@ -113,14 +152,13 @@ def cmd_asm(args: argparse.Namespace) -> int:
         data = assemble_uops(text, config, args.file).astype("<u4").tobytes()
     else:
         data = encode_program(assemble(text, config, args.file), config)
-    try:
-        Path(args.output).write_bytes(data)
-    except OSError as err:
-        raise CliError(f"cannot write {args.output}: {err.strerror}") from None
+    _write_bytes(args.output, data)
     return 0
 
 
 def _named_arrays(specs: list[str], flag: str) -> dict[str, np.ndarray]:
+    import numpy as np
+
     arrays = {}
     for spec in specs:
         name, sep, file = spec.partition("=")
@@ -133,13 +171,28 @@ def _named_arrays(specs: list[str], flag: str) -> dict[str, np.ndarray]:
     return arrays
 
 
+def _writable(path: str, flag: str) -> None:
+    """Refuse, before any work, a file ``flag`` would write into a missing directory."""
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise CliError(f"{flag} {path}: directory {folder} does not exist")
+
+
 def cmd_sim(args: argparse.Namespace) -> int:
-    """Run a program image on the functional simulator (a network image: every step)."""
+    """Run a program image on the functional simulator, and say what it did (a network
+    image: every step)."""
     if (Path(args.image) / "network.json").exists():
         from vtac.frontends.onnx.commands import sim_network
 
         return sim_network(args)
-    image = ProgramImage.load(args.image)
+    import numpy as np
+
+    from vtac.runtime.simulator import simulate
+
+    for path, flag in ((args.trace, "--trace"), (args.dram_out, "--dram-out")):
+        if path:
+            _writable(path, flag)
+    image = _load_image(args.image)
     dram = image.dram.copy()
     for name, array in _named_arrays(args.input, "--input").items():
         image.set_input(name, array, dram)
@@ -147,14 +200,17 @@ def cmd_sim(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     stats = simulate(image.config, image.insns, dram, base=image.base, strict=args.strict)
     elapsed = time.perf_counter() - start
+    outputs = [buf for buf in image.buffers if buf.role == "output"]
     if args.output_dir:
         out = Path(args.output_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        for buf in image.buffers:
-            if buf.role == "output":
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            for buf in outputs:
                 np.save(out / f"{buf.name}.npy", image.read_output(buf.name, dram))
+        except OSError as err:
+            raise CliError(f"cannot write into {out}: {err.strerror}") from None
     if args.dram_out:
-        Path(args.dram_out).write_bytes(dram.tobytes())
+        _write_bytes(args.dram_out, dram.tobytes())
     if args.stats:
         kinds = ", ".join(f"{k} {v}" for k, v in sorted(stats.by_opcode.items()))
         print(f"instructions: {stats.executed} ({kinds})")
@@ -162,33 +218,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
             print(f"{name}: {value}")
         print(f"simulation time: {elapsed:.3f} s")
     if args.cycles or args.trace:
-        report = time_program(image.config, image.insns, BOARDS[args.board])
-        if args.cycles:
-            print(f"cycles: {report.cycles} ({report.seconds() * 1e3:.3f} ms on {args.board})")
-            for module, t in report.modules.items():
-                print(
-                    f"  {module}: busy {t.busy}, stalled {t.stall}, {t.instructions} instructions"
-                )
-            print(f"gemm micro-ops: {report.gemm_uops}")
-            for kind, nbytes in sorted(report.dram_bytes.items()):
-                print(f"  dram {kind}: {nbytes} bytes")
-            if image.workload is not None:
-                work, board = image.workload, BOARDS[args.board]
-                peak = image.config.macs_per_gemm_uop
-                roof = max(
-                    -(-work.macs // peak),
-                    math.ceil(work.min_dram_bytes / board.stream_bytes_per_cycle),
-                )
-                print(
-                    f"gemm utilization: {report.utilization(work.macs, image.config):.3f} "
-                    f"({work.macs} useful MACs)"
-                )
-                print(
-                    f"roofline: {roof} cycles (efficiency {roof / max(report.cycles, 1):.3f}; "
-                    f"{work.min_dram_bytes} bytes at least)"
-                )
-        if args.trace:
-            write_trace(report, image.insns, args.trace)
+        _print_timing(args, image)
     status = 0
     for name, want in checks.items():
         got = image.read_output(name, dram)
@@ -201,11 +231,69 @@ def cmd_sim(args: argparse.Namespace) -> int:
             else:
                 wrong = int(np.count_nonzero(got != want))
                 print(f"{name}: mismatch ({wrong} of {want.size} elements differ)")
+    if not (args.stats or args.cycles or args.check):
+        _print_summary(args, stats.executed, elapsed, outputs)
     return status
+
+
+def _print_summary(
+    args: argparse.Namespace, executed: int, seconds: float, outputs: list[Buffer]
+) -> None:
+    """What a plain ``vtac sim`` did: the instructions run, where the outputs are, what else
+    it can show."""
+    print(f"ran {executed} instructions in {seconds:.3f} s (functional simulation)")
+    described = ", ".join(f"{b.name} {'x'.join(map(str, b.shape))} {b.dtype}" for b in outputs)
+    if args.output_dir:
+        for buf in outputs:
+            print(f"wrote {Path(args.output_dir) / (buf.name + '.npy')}")
+    elif outputs:
+        print(f"outputs: {described} (not saved: --output-dir DIR writes each as NAME.npy)")
+    if args.dram_out:
+        print(f"wrote the final DRAM arena to {args.dram_out}")
+    print("more: --stats (VTA's counters), --cycles (timed model), --check NAME=X.npy")
+
+
+def _print_timing(args: argparse.Namespace, image: ProgramImage) -> None:
+    """The timed model's report (``--cycles``) and timeline (``--trace``)."""
+    import math
+
+    from vtac.runtime.timing import time_program, write_trace
+    from vtac.runtime.timing_params import BOARDS
+
+    board = BOARDS[args.board]
+    report = time_program(image.config, image.insns, board)
+    if args.cycles:
+        print(f"cycles: {report.cycles} ({report.seconds() * 1e3:.3f} ms on {args.board})")
+        for module, t in report.modules.items():
+            print(f"  {module}: busy {t.busy}, stalled {t.stall}, {t.instructions} instructions")
+        print(f"gemm micro-ops: {report.gemm_uops}")
+        for kind, nbytes in sorted(report.dram_bytes.items()):
+            print(f"  dram {kind}: {nbytes} bytes")
+        if image.workload is not None:
+            work = image.workload
+            peak = image.config.macs_per_gemm_uop
+            roof = max(
+                -(-work.macs // peak), math.ceil(work.min_dram_bytes / board.stream_bytes_per_cycle)
+            )
+            print(
+                f"GEMM utilisation (useful MACs per cycle over the peak, time-based): "
+                f"{report.utilization(work.macs, image.config):.3f} ({work.macs} useful MACs)"
+            )
+            print(
+                f"roofline: {roof} cycles (efficiency {roof / max(report.cycles, 1):.3f}; "
+                f"{work.min_dram_bytes} bytes at least)"
+            )
+    if args.trace:
+        try:
+            write_trace(report, image.insns, args.trace)
+        except OSError as err:
+            raise CliError(f"cannot write {args.trace}: {err.strerror}") from None
 
 
 def cmd_configs(args: argparse.Namespace) -> int:
     """List the hardware configurations shipped with vtac."""
+    from vtac.runtime.config import VTAConfig, shipped_configs
+
     print(f"{'name':<14} {'bitstream':<28} {'inp':>6} {'wgt':>6} {'acc':>6} {'uop':>6}")
     for name in shipped_configs():
         c = VTAConfig.named(name)
@@ -214,11 +302,41 @@ def cmd_configs(args: argparse.Namespace) -> int:
     return 0
 
 
+def tile_sizes(text: str) -> dict[str, int]:
+    """``--tiles LOOP=N,...``: each loop once, each size a positive integer."""
+    tiles: dict[str, int] = {}
+    for item in (i.strip() for i in text.split(",")):
+        name, sep, size = (part.strip() for part in item.partition("="))
+        if not sep or not name or not size.lstrip("+-").isdigit():
+            raise CliError(f"--tiles {text!r}: expected LOOP=N,... , got {item!r}")
+        if int(size) <= 0:
+            raise CliError(f"--tiles {item}: tile sizes must be positive")
+        if name in tiles:
+            raise CliError(f"--tiles {text!r}: loop {name} is given twice")
+        tiles[name] = int(size)
+    return tiles
+
+
+def loop_order(text: str) -> tuple[str, ...]:
+    """``--order LOOP,...``: at least one loop, each once."""
+    names = tuple(n.strip() for n in text.split(","))
+    if not any(names):
+        raise CliError("--order needs the loops, outermost first (LOOP,LOOP,...)")
+    if not all(names):
+        raise CliError(f"--order {text!r}: an empty loop name")
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise CliError(f"--order {text!r}: loop {', '.join(repeated)} given more than once")
+    return names
+
+
 def _compile_options(args: argparse.Namespace) -> dict[str, object]:
+    from vtac.passes.schedule import TileOptions
+
     tiling = TileOptions(
-        tiles=parse_tiles(args.tiles or ""),
+        tiles=tile_sizes(args.tiles) if args.tiles is not None else {},
         vthreads=args.vthreads or 0,
-        order=tuple(n.strip() for n in (args.order or "").split(",") if n.strip()),
+        order=loop_order(args.order) if args.order is not None else (),
         acc_threads=args.acc_threads or 0,
         epilogue=args.epilogue,
         refine_layouts=not args.keep_layouts,
@@ -228,13 +346,25 @@ def _compile_options(args: argparse.Namespace) -> dict[str, object]:
     return {"embedding": args.embedding, "tiling": tiling}
 
 
+def _progress(args: argparse.Namespace) -> Progress | None:
+    """A progress display for a long compile or run: with --progress, or on a terminal."""
+    from vtac.progress import Progress, wanted
+
+    return Progress() if wanted(args.progress) else None
+
+
 def _read_function(args: argparse.Namespace) -> tuple[ModuleOp, FuncOp]:
     """The module in ``args.file`` and the function to compile: ``--function``, or the only
     one."""
+    from xdsl.dialects.func import FuncOp
+
     from vtac.api import read_ir
+    from vtac.backends.reference import find_function
 
     module = read_ir(args.file)
     functions = [op for op in module.ops if isinstance(op, FuncOp)]
+    if not functions:
+        raise CliError(f"{args.file} holds no function (func.func @NAME(...) {{ ... }})")
     if args.function is None and len(functions) > 1:
         names = ", ".join(f"@{f.sym_name.data}" for f in functions)
         raise CliError(
@@ -251,10 +381,19 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
         return compile_onnx(args)
     from vtac.compiler import compile_module
+    from vtac.runtime.config import resolve_config
 
+    options = _compile_options(args)
     config = resolve_config(args.config) if args.config else None
     module, _ = _read_function(args)
-    compiled = compile_module(module, config, name=args.function, **_compile_options(args))  # type: ignore[arg-type]
+    progress = _progress(args)
+    try:
+        compiled = compile_module(
+            module, config, name=args.function, progress=progress, dump_ir=args.dump_ir, **options
+        )  # type: ignore[arg-type]
+    finally:
+        if progress:
+            progress.close()
     try:
         compiled.image.save(args.output)
     except OSError as err:
@@ -271,8 +410,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         from vtac.frontends.onnx.commands import run_onnx
 
         return run_onnx(args)
+    from vtac.backends.reference import argument_names
     from vtac.compiler import run_module
+    from vtac.runtime.config import resolve_config
 
+    options = _compile_options(args)
     config = resolve_config(args.config) if args.config else None
     module, function = _read_function(args)
     inputs = _named_arrays(args.input, "--input")
@@ -286,14 +428,21 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"@{function.sym_name.data} takes {', '.join(names)}: give every input with --input "
             f"or none (random inputs); {'; '.join(problems)}"
         )
-    report = run_module(
-        module,
-        inputs or None,
-        config,
-        seed=args.seed,
-        name=args.function,
-        **_compile_options(args),  # type: ignore[arg-type]
-    )
+    progress = _progress(args)
+    try:
+        report = run_module(
+            module,
+            inputs or None,
+            config,
+            seed=args.seed,
+            name=args.function,
+            progress=progress,
+            dump_ir=args.dump_ir,
+            **options,  # type: ignore[arg-type]
+        )
+    finally:
+        if progress:
+            progress.close()
     compiled = report.compiled
     kinds = ", ".join(f"{k} {v}" for k, v in sorted(report.stats.by_opcode.items()))
     print("match" if report.match else "mismatch")
@@ -311,7 +460,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _print_plan(compiled: Compiled, fixed_note: str = "") -> None:
     """The embedding and schedule chosen: one line each, or, for a chain, one pair per stage
-    and the utilisation over all stages (with ``fixed_note``, the fixed embedding's)."""
+    and the lane utilisation over all stages (with ``fixed_note``, the fixed embedding's)."""
     if len(compiled.stages) == 1:
         print(f"embedding: {compiled.embedding}{fixed_note}")
         print(f"schedule: {compiled.schedule}")
@@ -319,21 +468,29 @@ def _print_plan(compiled: Compiled, fixed_note: str = "") -> None:
     for i, stage in enumerate(compiled.stages):
         print(f"stage {i} embedding: {stage.embedding}")
         print(f"stage {i} schedule: {stage.schedule}")
-    print(f"utilization: {compiled.utilization:.4f} over {len(compiled.stages)} stages{fixed_note}")
+    print(
+        f"lane utilisation: {compiled.utilization:.4f} over {len(compiled.stages)} stages"
+        f"{fixed_note}"
+    )
 
 
 def _fixed_note(
     module: ModuleOp, config: VTAConfig | None, name: str | None, compiled: Compiled
 ) -> str:
-    """`` (fixed embedding: utilization=U)`` when TVM's fixed embedding of the same op uses the
-    lanes differently from the embedding chosen (nothing when it cannot be formed)."""
+    """`` (fixed embedding: lane_utilization=U)`` when TVM's fixed embedding of the same op uses
+    the lanes differently from the embedding chosen (nothing when it cannot be formed)."""
+    from vtac.bench import fixed_utilization
+    from vtac.passes.contraction import CompileError
+    from vtac.passes.embedding import EmbeddingError
+    from vtac.passes.isel import IselError
+
     try:
         fixed = fixed_utilization(module, config, name)
     except (CompileError, EmbeddingError, IselError):
         return ""
     if fixed == compiled.utilization:
         return ""
-    return f" (fixed embedding: utilization={fixed:.4f})"
+    return f" (fixed embedding: lane_utilization={fixed:.4f})"
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -370,8 +527,32 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative: seeds are 0 or more")
+    return value
+
+
+def _progress_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show the phase under way once work runs over a second, on stderr "
+        "(default: on a terminal)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from vtac.bench import add_arguments
+    from vtac.runtime.timing_params import BOARDS
+
     parser = argparse.ArgumentParser(prog="vtac", description="A compiler for the VTA accelerator.")
+    parser.add_argument("--version", action="version", version=f"vtac {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     config_help = (
         "hardware configuration: a vta_config.json path or a shipped name (default: VTA's default)"
@@ -379,7 +560,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("disasm", help="print the instructions of an insn.bin file or program image")
     p.add_argument("file", help="insn.bin (or micro-op file with --uops) or an image directory")
-    p.add_argument("--config", help=config_help)
+    p.add_argument("--config", help=config_help + "; an image carries its own")
     p.add_argument("--uops", action="store_true", help="print micro-ops instead")
 
     p = sub.add_parser("asm", help="assemble text into VTA's binary encoding")
@@ -402,7 +583,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dram-out", help="write the final DRAM arena to this file")
     p.add_argument("--stats", action="store_true", help="print VTA's counters")
     p.add_argument("--strict", action="store_true", help="also enforce the FPGA designs' rules")
-    p.add_argument("--cycles", action="store_true", help="print the timed simulation's cycles")
+    p.add_argument(
+        "--cycles",
+        action="store_true",
+        help="print the timed model's cycles, stalls and GEMM utilisation (time-based)",
+    )
     p.add_argument(
         "--trace", metavar="FILE.json", help="write the timeline (Chrome trace, Perfetto)"
     )
@@ -435,9 +620,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-o", "--output", required=True, help="the QDQ model to write")
 
-    from vtac.bench import add_arguments
-
-    add_arguments(sub.add_parser("bench", help="compile, run and time a workload suite"))
+    p = sub.add_parser("bench", help="compile, run and time a workload suite")
+    add_arguments(p)
+    _progress_flag(p)
 
     for command, help_text in (
         ("compile", "compile an nn function (.mlir) to a program image"),
@@ -458,11 +643,20 @@ def build_parser() -> argparse.ArgumentParser:
                 metavar="NAME=FILE.npy",
                 help="an input array (default: random, with --seed)",
             )
-            p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
+            p.add_argument(
+                "--seed", type=_non_negative, default=0, help="seed of the random inputs (>= 0)"
+            )
         p.add_argument(
             "--function", metavar="NAME", help="the function to compile (default: the only one)"
         )
         p.add_argument("--config", help=config_help)
+        p.add_argument(
+            "--dump-ir",
+            metavar="DIR",
+            help="write the IR before the first pass and after each pass into DIR "
+            "(0-input.mlir, 1-vtac-isel.mlir, ...)",
+        )
+        _progress_flag(p)
         p.add_argument(
             "--embedding",
             choices=("auto", "fixed"),
@@ -499,26 +693,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-USER_ERRORS = (
-    BenchError,
-    OnnxError,
-    CliError,
-    CompileError,
-    DmaError,
-    EmbeddingError,
-    IRError,
-    IselError,
-    KernelError,
-    ReferenceError,
-    TilingError,
-    AssemblyError,
-    ConfigError,
-    EncodingError,
-    ImageError,
-    PackError,
-    SimError,
-    TimingError,
+#: (module, class) of every exception a user can cause; the module is imported only when used.
+_USER_ERRORS = (
+    ("vtac.bench", "BenchError"),
+    ("vtac.frontends.onnx", "OnnxError"),
+    ("vtac.passes.contraction", "CompileError"),
+    ("vtac.passes.dma", "DmaError"),
+    ("vtac.passes.embedding", "EmbeddingError"),
+    ("vtac.api", "IRError"),
+    ("vtac.passes.isel", "IselError"),
+    ("vtac.passes.uop_kernels", "KernelError"),
+    ("vtac.backends.reference", "ReferenceError"),
+    ("vtac.passes.tiling", "TilingError"),
+    ("vtac.runtime.assembly", "AssemblyError"),
+    ("vtac.runtime.config", "ConfigError"),
+    ("vtac.runtime.isa", "EncodingError"),
+    ("vtac.runtime.image", "ImageError"),
+    ("vtac.runtime.packing", "PackError"),
+    ("vtac.runtime.simulator", "SimError"),
+    ("vtac.runtime.timing", "TimingError"),
 )
+
+
+def user_errors() -> tuple[type[Exception], ...]:
+    """The user-error classes of the modules imported so far (a module not imported cannot
+    have raised its exception)."""
+    loaded = (getattr(sys.modules.get(module), name, None) for module, name in _USER_ERRORS)
+    return (CliError, *(cls for cls in loaded if isinstance(cls, type)))
+
+
+def __getattr__(name: str) -> Any:
+    """``USER_ERRORS``: every user-error class (importing their modules)."""
+    if name == "USER_ERRORS":
+        classes = (getattr(importlib.import_module(m), n) for m, n in _USER_ERRORS)
+        return (CliError, *classes)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _silence_stdout() -> None:
@@ -542,8 +751,11 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # vtac run ... | head -1: stop quietly
         _silence_stdout()
         return 1
-    except USER_ERRORS as err:
-        if isinstance(err, IRError) and err.location is not None:
+    except KeyboardInterrupt:
+        print("vtac: interrupted", file=sys.stderr)
+        return 130
+    except user_errors() as err:
+        if getattr(err, "location", None) is not None:
             print(err, file=sys.stderr)  # FILE:LINE:COL: error: ... and the source line
         else:
             print(f"vtac: error: {err}", file=sys.stderr)

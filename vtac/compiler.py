@@ -11,14 +11,19 @@ instruction stream, intermediate results in DRAM.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from xdsl.context import Context
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import ModuleOp, TensorType
+from xdsl.passes import ModulePass
 
+from vtac.api import print_ir
 from vtac.backends.reference import find_function, run_function
 from vtac.backends.vta import build_image
 from vtac.dialects import nn
@@ -33,7 +38,7 @@ from vtac.passes.schedule import Tile, TileOptions, read_schedule
 from vtac.passes.tile_ir import is_host, is_tile_kernel
 from vtac.passes.tiling import Schedule
 from vtac.runtime.config import VTAConfig
-from vtac.runtime.image import ProgramImage
+from vtac.runtime.image import ARENA_LIMIT_REASON, MAX_ARENA_BYTES, ProgramImage
 from vtac.runtime.simulator import SimStats, simulate
 from vtac.runtime.timing import TimingReport, time_program
 
@@ -94,37 +99,103 @@ def compile_module(
     vthreads: int | None = None,
     tiling: TileOptions | None = None,
     name: str | None = None,
+    progress: Callable[[str], None] | None = None,
+    dump_ir: str | Path | None = None,
 ) -> Compiled:
     """Compile the function ``name`` (or the only one) of ``module`` to a program image.
 
     ``embedding`` ("auto" or "fixed") is vtac-isel's option; ``tiling`` what vtac-tile is told
     to honour (:class:`~vtac.passes.schedule.TileOptions`), of which ``tiles`` and ``vthreads``
-    are shortcuts. ``module`` itself is left unchanged."""
+    are shortcuts. ``progress`` is called with the name of each pass as it starts (see
+    :class:`vtac.progress.Progress`); with ``dump_ir``, the IR before the first pass and after
+    each one is written to that directory (``0-input.mlir``, ``1-vtac-isel.mlir``, ...).
+    ``module`` itself is left unchanged."""
     start = time.perf_counter()
     function = find_function(module, name)
     kernel_stages(function)  # a CompileError if vtac cannot compile it
+    check_size(function)
     work = ModuleOp([function.clone()])
     work.attributes.update(module.attributes)
     if config is not None:
         work.attributes[CONFIG_ATTR] = config_attr(config)
-    ctx = Context()
-    InstructionSelection(embedding=embedding).apply(ctx, work)
-    Layout().apply(ctx, work)
     options = tiling or TileOptions()
     if tiles:
         options = dataclasses.replace(options, tiles=tiles)
     if vthreads:
         options = dataclasses.replace(options, vthreads=vthreads)
-    Tile.of(options).apply(ctx, work)
-    stages = [_plan_of(kernel) for kernel in _stage_kernels(work)]
-    LowerToVta().apply(ctx, work)
-    InsertDeps().apply(ctx, work)
+    steps: list[tuple[str, str, ModulePass]] = [
+        ("vtac-isel", "embedding (CP-SAT)", InstructionSelection(embedding=embedding)),
+        ("vtac-layout", "DRAM layouts", Layout()),
+        ("vtac-tile", "tile search", Tile.of(options)),
+        ("vtac-lower-to-vta", "VTA instructions", LowerToVta()),
+        ("vtac-insert-deps", "dependency tokens", InsertDeps()),
+    ]
+    dump = _IRDump(dump_ir)
+    dump("input", work)
+    ctx = Context()
+    stages: list[StagePlan] = []
+    for pass_name, what, step in steps:
+        if progress:
+            progress(f"{pass_name}: {what}")
+        step.apply(ctx, work)
+        dump(pass_name, work)
+        if pass_name == "vtac-tile":
+            stages = [_plan_of(kernel) for kernel in _stage_kernels(work)]
+    if progress:
+        progress("backend: program image")
     image = build_image(work)
     image.workload = workload_of(function)
     inputs = [b.name for b in image.buffers if b.role == "input"]
     output = next(b.name for b in image.buffers if b.role == "output")
     seconds = time.perf_counter() - start
     return Compiled(image, stages, seconds, inputs, output)
+
+
+class _IRDump:
+    """Writes the IR of each step into a directory (nothing without one)."""
+
+    def __init__(self, directory: str | Path | None) -> None:
+        self.directory = None if directory is None else Path(directory)
+        self.count = 0
+        if self.directory is not None:
+            try:
+                self.directory.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                raise CompileError(f"cannot create {directory}: {err.strerror}") from None
+
+    def __call__(self, step: str, module: ModuleOp) -> None:
+        if self.directory is None:
+            return
+        path = self.directory / f"{self.count}-{step}.mlir"
+        self.count += 1
+        try:
+            path.write_text(print_ir(module))
+        except OSError as err:
+            raise CompileError(f"cannot write {path}: {err.strerror}") from None
+
+
+def check_size(function: func.FuncOp) -> None:
+    """Refuse a function whose DRAM tensors (arguments, the results contractions read or the
+    function returns) need more than :data:`~vtac.runtime.image.MAX_ARENA_BYTES` together,
+    before any work is done."""
+    block = function.body.block
+    results = [r for op in block.ops for r in op.results]
+    in_dram = list(block.args) + [
+        r
+        for r in results
+        if any(isinstance(u.operation, (func.ReturnOp, *nn.CONTRACTIONS)) for u in r.uses)
+    ]
+    total = sum(
+        math.prod(v.type.get_shape()) * (v.type.element_type.width.data // 8)  # type: ignore[attr-defined]
+        for v in in_dram
+        if isinstance(v.type, TensorType)
+    )
+    if total > MAX_ARENA_BYTES:
+        raise CompileError(
+            f"@{function.sym_name.data} moves {total} bytes of tensors through DRAM, more than "
+            f"vtac's limit of {MAX_ARENA_BYTES} bytes ({MAX_ARENA_BYTES >> 20} MiB) per program "
+            f"({ARENA_LIMIT_REASON})"
+        )
 
 
 def _stage_kernels(module: ModuleOp) -> list[func.FuncOp]:
@@ -181,23 +252,31 @@ def run_module(
     *,
     seed: int = 0,
     name: str | None = None,
+    progress: Callable[[str], None] | None = None,
     **options: object,
 ) -> RunReport:
     """Compile the function ``name`` (or the only one), simulate it in strict mode on
-    ``inputs`` (random by default), compare with the reference backend."""
+    ``inputs`` (random by default), compare with the reference backend. ``progress`` is called
+    with the name of each phase as it starts; the other options are :func:`compile_module`'s."""
     reference_module = module.clone()
-    compiled = compile_module(module, config, name=name, **options)  # type: ignore[arg-type]
+    compiled = compile_module(module, config, name=name, progress=progress, **options)  # type: ignore[arg-type]
     function = find_function(reference_module, name)
     inputs = inputs or random_inputs(function, seed)
     image = compiled.image
     dram = image.dram.copy()
     for name in compiled.inputs:
         image.set_input(name, inputs[name], dram)
+    if progress:
+        progress(f"simulating {len(image.insns)} instructions (strict)")
     start = time.perf_counter()
     stats = simulate(image.config, image.insns, dram, base=image.base, strict=True)
     sim_seconds = time.perf_counter() - start
     got = image.read_output(compiled.output, dram)
+    if progress:
+        progress("reference (numpy)")
     (want,) = run_function(function, inputs)
+    if progress:
+        progress("timing model")
     timing = time_program(image.config, image.insns)
     match = got.shape == want.shape and bool(np.array_equal(got, want))
     return RunReport(

@@ -108,8 +108,16 @@ def _check_text(text: str, name: str, line_offset: int = 0) -> None:
                 raise SourceParseError(
                     span, f"nesting too deep: more than {MAX_NESTING} levels of brackets"
                 )
+        elif depth == 0:
+            span = Span(start, start + 1, source, line_offset)
+            raise SourceParseError(span, f"unmatched '{token}': no bracket is open here")
         else:
-            depth = max(depth - 1, 0)
+            depth -= 1
+
+
+def _is_blank(text: str) -> bool:
+    """Whether ``text`` holds nothing but white space and ``//`` comments."""
+    return all(not line.strip() or line.strip().startswith("//") for line in text.splitlines())
 
 
 class _LocatingParser(Parser):
@@ -207,6 +215,14 @@ def parse_source(
     :class:`SourceVerifyException`."""
     text = _decode(source, name, line_offset)
     _check_text(text, name, line_offset)
+    if _is_blank(text):  # an empty module, as in MLIR; an error where a module must be written
+        if implicit_module:
+            return ModuleOp([])
+        what = "empty" if not text.strip() else "only comments"
+        raise SourceParseError(
+            Span(0, 0, Input(text, name), line_offset),
+            f"expected a builtin.module, the input is {what}",
+        )
     parser: _LocatingParser | None = None
     try:
         parser = _LocatingParser(ctx, text, name)

@@ -1,4 +1,4 @@
-// RUN: echo '{"LOG_INP_BUFF_SIZE": 18, "LOG_WGT_BUFF_SIZE": 22, "LOG_ACC_BUFF_SIZE": 10}' > %t.json
+// RUN: echo '{"TARGET": "sim", "LOG_INP_WIDTH": 3, "LOG_WGT_WIDTH": 3, "LOG_ACC_WIDTH": 5, "LOG_BATCH": 0, "LOG_BLOCK": 4, "LOG_UOP_BUFF_SIZE": 15, "LOG_INP_BUFF_SIZE": 18, "LOG_WGT_BUFF_SIZE": 22, "LOG_ACC_BUFF_SIZE": 10}' > %t.json
 // RUN: not vtac-opt %s -p 'vtac-isel{config="%t.json"},vtac-layout,vtac-tile{tiles="block_in=16384" vthreads=1}' 2>&1 | filecheck %s
 
 // Forced tiles with a loop of more iterations than an instruction's 14-bit count holds: 16384
