@@ -74,7 +74,8 @@ entry is the affine function ``base + sum(coef_l * i_l)`` of the loop indices, g
 ``[base, coef_0, coef_1, ...]``: exactly what lowering turns into micro-ops plus
 iter_out/iter_in factors. ``tile.gemm`` accumulates ``acc[dst] += inp[src] . wgt[wgt]^T`` (with
 ``reset``, zeroes ``acc[dst]`` instead); ``tile.alu`` computes ``acc[dst] = op(acc[dst], x)``
-for ``op`` in min, max, add, shr, mul and ``x`` an immediate (``imm``) or ``acc[src]``.
+for ``op`` in min, max, add, shr, mul and ``x`` an immediate (``imm``) or ``acc[src]``; a shr
+immediate is in [-16, 15] (the ALU reads a shift amount's low 5 bits as a signed number).
 
 **Virtual threads** are ping-pong halves of the buffers: the loop over tiles steps by the
 thread count, its body holds one copy of the tile's work per thread, each on its own half of
@@ -124,6 +125,8 @@ from vtac.runtime.packing import PackError, PackSpec
 
 SPACES = ("inp", "wgt", "acc", "uop")
 ALU_OPS = ("min", "max", "add", "shr", "mul")
+#: The shift amounts the ALU takes as they are (vta-isa.md section 3).
+SHR_MIN, SHR_MAX = -16, 15
 
 
 @irdl_attr_definition
@@ -568,6 +571,11 @@ class AluOp(_ComputeOp):
             _check_map("src", _ints(self.src, "src"), extents, entries)
         elif not -(2**15) <= _int(self.imm) < 2**15:
             raise VerifyException(f"imm {_int(self.imm)} does not fit 16 bits")
+        elif self.op.data == "shr" and not SHR_MIN <= _int(self.imm) <= SHR_MAX:
+            raise VerifyException(
+                f"shr imm {_int(self.imm)} is outside [{SHR_MIN}, {SHR_MAX}]: the ALU reads a "
+                "shift amount's low 5 bits as a signed number (shift further in several steps)"
+            )
 
 
 class _LayoutOp(IRDLOperation):

@@ -3,9 +3,10 @@
 The pass reads a ``vta.program`` as a straight-line program (its order is its meaning), works out
 from each instruction's own fields which on-chip buffer entries it reads and writes, and sets the
 fewest dependency flags that order every hazard between modules (:mod:`vtac.passes.tokens`),
-with credits so no queue holds more than eight tokens. It then ends the program with VTA's
-protocol (vta-isa.md section 4): a compute no-op (a LOAD UOP with ``x_size`` 0) that waits for
-the last load and the last store, then FINISH. Flags already present are recomputed.
+never more than eight outstanding in one queue, so the program cannot deadlock. It then ends
+the program with VTA's protocol (vta-isa.md section 4): a compute no-op (a LOAD UOP with
+``x_size`` 0) that waits for the last load and the last store, then FINISH. Flags already
+present are recomputed.
 
 What an instruction touches follows from its fields alone: a LOAD writes its padded 2D box of
 SRAM entries; a STORE reads accumulator entries; a GEMM or ALU touches the hull of the entries

@@ -4,14 +4,21 @@ VTA's load, compute and store modules run concurrently, each in order; the only 
 them comes from tokens in four FIFO queues (vta-isa.md section 4). Given a straight-line program
 (its sequential order is the meaning) and the SRAM ranges each instruction reads and writes, this
 module finds the fewest tokens that order every read-after-write, write-after-read and
-write-after-write hazard between modules, and adds credit tokens wherever a producer could
-otherwise run more than :data:`QUEUE_DEPTH` tokens ahead of its consumer.
+write-after-write hazard between modules, never more than :data:`QUEUE_DEPTH` of one queue
+outstanding at any point of that order.
 
 Only load/compute and compute/store share buffers (load writes inp and wgt, compute reads them
 and owns acc and uop, store reads acc), so tokens are only needed on those pairs, matching the
 queues the hardware has. A hazard edge Y -> X (Y earlier in another module) is dropped when an
 earlier edge already orders a later Y' >= Y before X; the remaining edges are monotone on both
 ends, so the k-th push on a queue always meets the k-th pop, as FIFO semantics demand.
+
+Every edge points forward in program order and no queue ever holds more than
+:data:`QUEUE_DEPTH` tokens when the program runs in that order, so that order is itself a valid
+execution. Since each queue has one producer and one consumer, a module that can run stays able
+to run until it does; so every schedule of the modules completes, none deadlocks. (Tokens that
+point backwards, such as credits from a consumer back to its producer, lose that guarantee: two
+of them can order two instructions both ways.)
 """
 
 from __future__ import annotations
@@ -85,62 +92,29 @@ def assign_tokens(accesses: list[Access]) -> list[Flags]:
                     synced[queue] = earlier
                     break
         by_module[access.module].append(index)
-    _add_credits(edges, by_module, accesses)
     for (producer, consumer), pairs in edges.items():
         push, pop = QUEUES[producer, consumer]
-        for src, dst in pairs:
+        for src, dst in _bound_queue(pairs):
             setattr(flags[src], push, 1)
             setattr(flags[dst], pop, 1)
     return flags
 
 
-def _add_credits(
-    edges: dict[tuple[str, str], list[tuple[int, int]]],
-    by_module: dict[str, list[int]],
-    accesses: list[Access],
-) -> None:
-    """Bound every queue to QUEUE_DEPTH tokens: the producer instruction pushing token k +
-    QUEUE_DEPTH first waits for the consumer instruction that pops token k (a reverse token).
+def _bound_queue(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The edges of one queue, merged so that running the program in its own order never finds
+    more than :data:`QUEUE_DEPTH` tokens in the queue.
 
-    Credits are added in rounds until no queue can overflow; a credit edge shares the FIFO
-    discipline of the reverse queue, so it is merged there in order.
+    When the producer instruction of a token finds ``QUEUE_DEPTH`` earlier tokens still waiting
+    for consumers later in the program, the latest of those merges into it: one token from the
+    new producer to the earlier consumer orders both hazards (the producer is later, the
+    consumer earlier). Program order then remains an execution that honours every token and
+    every queue bound, so no schedule of the three modules can deadlock.
     """
-    for _ in range(8):
-        changed = False
-        for (producer, consumer), pairs in list(edges.items()):
-            reverse = (consumer, producer)
-            extra = []
-            for k in range(QUEUE_DEPTH, len(pairs)):
-                pusher = pairs[k][0]
-                popper = pairs[k - QUEUE_DEPTH][1]
-                if not _ordered_before(popper, pusher, edges[reverse]):
-                    extra.append((popper, pusher))
-            if extra:
-                edges[reverse] = _merge_monotone(edges[reverse] + extra)
-                changed = True
-        if not changed:
-            return
-    raise RuntimeError("token credits did not converge")  # pragma: no cover - defensive
-
-
-def _ordered_before(src: int, dst: int, pairs: list[tuple[int, int]]) -> bool:
-    """Whether an edge (s, d) with s >= src and d <= dst already orders src before dst.
-
-    ``pairs`` is monotone (both ends increase), so the last edge with d <= dst has the largest s.
-    """
-    position = bisect.bisect_right(pairs, dst, key=lambda pair: pair[1])
-    return position > 0 and pairs[position - 1][0] >= src
-
-
-def _merge_monotone(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Sorted edges with dominated ones dropped, so both ends increase strictly (FIFO order);
-    each instruction keeps at most one push and one pop on the queue."""
-    result: list[tuple[int, int]] = []
-    for src, dst in sorted(set(pairs), key=lambda p: (p[1], -p[0])):
-        if result and src <= result[-1][0]:
-            continue  # already ordered by an edge from a later producer instruction
-        if result and dst == result[-1][1]:
-            result[-1] = (max(src, result[-1][0]), dst)
-            continue
-        result.append((src, dst))
-    return result
+    bounded: list[tuple[int, int]] = []
+    for src, dst in pairs:
+        waiting = len(bounded) - bisect.bisect_right(bounded, src, key=lambda pair: pair[1])
+        while waiting >= QUEUE_DEPTH:
+            _, dst = bounded.pop()
+            waiting -= 1
+        bounded.append((src, dst))
+    return bounded

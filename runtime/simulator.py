@@ -12,7 +12,7 @@ GEMM and ALU instructions run as a few numpy operations over all their iteration
 plan (indices, hazards, merged or independent chunks) built once per distinct instruction and
 micro-op contents; ``strict`` mode adds the rules of the FPGA designs (section 5). Where VTA's
 reference simulator (``sim_driver.cc``) defines a behaviour, this one has the same, counters
-included.
+included; where it does not (SHR amounts outside [-16, 15]), this one follows the HLS design.
 """
 
 from __future__ import annotations
@@ -50,6 +50,10 @@ MAX_STEPS = 1 << 25
 MAX_ALU_CHUNKS = 1 << 14
 #: Distinct GEMM/ALU plans a simulator keeps.
 PLAN_CACHE_SIZE = 256
+#: Bits of a shift amount the ALU reads, as a signed number (VTA's HLS design: the shift
+#: argument is LOG_ACC_WIDTH bits wide, 5 for the int32 accumulator of every configuration).
+SHIFT_BITS = 5
+SHIFT_MIN, SHIFT_MAX = -(1 << (SHIFT_BITS - 1)), (1 << (SHIFT_BITS - 1)) - 1
 MODULES = ("load", "compute", "store")
 NEIGHBOURS = {"load": (None, "compute"), "compute": ("load", "store"), "store": ("compute", None)}
 COUNTERS = (
@@ -547,8 +551,9 @@ class Simulator:
         op = AluOp(insn.alu_opcode)
         if self.strict and op == AluOp.MUL:
             raise _Fault("strict: ALU MUL exists only in the functional simulator")
-        if self.strict and op == AluOp.SHR and insn.use_imm and not -16 <= insn.imm <= 15:
-            raise _Fault(f"strict: SHR immediate {insn.imm} is outside [-16, 15]")
+        outside = not SHIFT_MIN <= insn.imm <= SHIFT_MAX
+        if self.strict and op == AluOp.SHR and insn.use_imm and outside:
+            raise _Fault(f"strict: SHR immediate {insn.imm} is outside [{SHIFT_MIN}, {SHIFT_MAX}]")
         plan = self._plan(insn)
         if plan is None:
             return
@@ -565,7 +570,10 @@ class Simulator:
             _merge(op, acc, merged, insn.imm)
         else:
             for d, s in plan.alu_runs():
-                acc[d] = _alu(op, acc[d], np.int32(insn.imm) if s is None else acc[s])
+                operand = np.int32(insn.imm) if s is None else acc[s]
+                if self.strict and op == AluOp.SHR and s is not None:
+                    _check_shift_operands(operand, s)
+                acc[d] = _alu(op, acc[d], operand)
         self.acc_computed[plan.dst.index] = True
         self.stats.counters["alu_counter"] += plan.steps
 
@@ -628,9 +636,10 @@ def _hazard(dst: np.ndarray) -> str | None:
 def _alu(op: AluOp, a: np.ndarray, b: np.ndarray | np.int32) -> np.ndarray:
     """One ALU operation on int32 lanes, wrapping like sim_driver.cc's int32 arithmetic.
 
-    SHR by a negative amount shifts left (vta-isa.md section 3). C leaves shifts by 32 or more
-    undefined; sim_driver.cc built for x86-64 shifts by the amount modulo 32 (the shift
-    instructions mask it, checked with g++ 12 at -O2 and -O3), and so does this simulator.
+    SHR shifts as VTA's HLS design does (vta-isa.md section 3): by the low :data:`SHIFT_BITS`
+    bits of the amount read as a signed number, so -16..15, a negative amount shifting left (an
+    amount of 20 shifts left by 12). sim_driver.cc shifts by the whole amount there, undefined
+    C++ from 32 on; strict mode refuses amounts outside [-16, 15].
     """
     if op == AluOp.MIN:
         return np.minimum(a, b)
@@ -640,8 +649,27 @@ def _alu(op: AluOp, a: np.ndarray, b: np.ndarray | np.int32) -> np.ndarray:
         return a + b  # numpy array arithmetic wraps
     if op == AluOp.MUL:
         return a * b
-    wide, amount = a.astype(np.int64), np.broadcast_to(b, a.shape)
-    return np.where(amount >= 0, wide >> (amount & 31), wide << (-amount & 31)).astype(np.int32)
+    wide, amount = a.astype(np.int64), shift_amount(np.broadcast_to(b, a.shape))
+    right = wide >> np.maximum(amount, 0)
+    return np.where(amount >= 0, right, wide << np.maximum(-amount, 0)).astype(np.int32)
+
+
+def shift_amount(amount: np.ndarray | int) -> np.ndarray:
+    """The shift the ALU makes for a SHR amount: its low :data:`SHIFT_BITS` bits, signed."""
+    low = np.asarray(amount, dtype=np.int64) & ((1 << SHIFT_BITS) - 1)
+    return low - ((low >> (SHIFT_BITS - 1)) << SHIFT_BITS)
+
+
+def _check_shift_operands(amounts: np.ndarray, entries: Index) -> None:
+    """Strict mode: every SHR amount read from the accumulator is one the FPGA shifts by."""
+    bad = (amounts < SHIFT_MIN) | (amounts > SHIFT_MAX)
+    if bad.any():
+        step, row, lane = (int(i) for i in np.argwhere(bad)[0])
+        entry = entries.start + step if isinstance(entries, slice) else int(entries[step])
+        raise _Fault(
+            f"strict: SHR amount {int(amounts[step, row, lane])} read from accumulator entry "
+            f"{entry} (batch row {row}, lane {lane}) is outside [{SHIFT_MIN}, {SHIFT_MAX}]"
+        )
 
 
 def _alu_steps(
@@ -688,13 +716,13 @@ def _merge(op: AluOp, acc: np.ndarray, merged: _Merged, imm: int) -> None:
 
 def _repeated_shift(values: np.ndarray, imm: int, counts: np.ndarray) -> np.ndarray:
     """``counts[e]`` SHRs by ``imm`` of entry e (int64 values of int32 lanes). Each step shifts
-    by its amount modulo 32, as :func:`_alu` does; k right shifts by r are one by k*r (capped
-    at 63, beyond which an int64 shift is undefined and the int32 result is already 0 or -1);
-    k left shifts by r, each wrapping at 32 bits, are one by k*r wrapping at 32 bits (capped
-    at 32, where every bit is gone)."""
-    amount = (imm if imm >= 0 else -imm) & 31
-    total = (counts.astype(np.int64) * amount).reshape((-1,) + (1,) * (values.ndim - 1))
-    if imm >= 0:
+    as :func:`_alu` does, by r = :func:`shift_amount` (imm); k right shifts by r are one by k*r
+    (capped at 63, beyond which an int64 shift is undefined and the int32 result is already 0
+    or -1); k left shifts by -r, each wrapping at 32 bits, are one by -k*r wrapping at 32 bits
+    (capped at 32, where every bit is gone)."""
+    amount = int(shift_amount(imm))
+    total = (counts.astype(np.int64) * abs(amount)).reshape((-1,) + (1,) * (values.ndim - 1))
+    if amount >= 0:
         return values >> np.minimum(total, 63)
     return values << np.minimum(total, 32)
 

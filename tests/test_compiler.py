@@ -17,6 +17,8 @@ from vtac.compiler import CompileError, compile_module, run_module
 from vtac.passes.schedule import TileOptions
 from vtac.passes.tiling import TilingError
 from vtac.runtime.config import VTAConfig
+from vtac.runtime.isa import Alu, AluOp
+from vtac.runtime.simulator import simulate
 from vtac.workloads import conv, matmul
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -282,17 +284,43 @@ def test_regression_forced_split_of_a_padded_window_is_refused() -> None:
         compile_module(vtac.parse_ir(text), tiles={name: 1 for name, _ in loops})
 
 
-def test_regression_splits_whose_tokens_deadlock_are_refused() -> None:
+def test_regression_splits_that_once_deadlocked_compile_and_match() -> None:
     """Found by the DeepBench tests: eight-part tail splits over the last four steps left more
-    than eight compute-to-load tokens outstanding, and the queue credits deadlocked. The tile
-    search drops such splits (this layer compiles and matches the reference in
-    tests/test_workloads.py); forced, one is refused, naming the deadlock."""
+    than eight compute-to-load tokens outstanding, and the queue credits of an earlier version
+    of vtac-insert-deps deadlocked, so the tile search dropped such splits and refused them
+    when forced. Tokens now never deadlock: the forced split compiles and matches."""
     text = conv(256, 4, 1024, 1, 0, 1)
     options = TileOptions(
         tiles={"block_out": 8, "block_in": 16}, head="none", tail="block_out:1+1+1+1+1+1+1@4"
     )
-    with pytest.raises(CompileError, match="cannot be honoured: .* deadlock"):
-        compile_module(vtac.parse_ir(text), tiling=options)
+    assert run_module(vtac.parse_ir(text), tiling=options).match
+
+
+@pytest.mark.parametrize("amount", [15, 16, 20, 31])
+def test_shifts_beyond_the_alu_range_are_split_and_match(amount: int) -> None:
+    """The ALU shifts by an amount's low 5 bits read as a signed number (SHR 20 shifts left by
+    12), so nn.shr by more than 15 becomes several SHRs of at most 15. The strict simulator
+    (which refuses other immediates) and the hardware rule without --strict both match."""
+    text = (
+        "func.func @f(%x: tensor<16x32xi8>, %w: tensor<16x32xi8>) -> tensor<16x16xi32> {\n"
+        "  %a = nn.dense %x, %w : (tensor<16x32xi8>, tensor<16x32xi8>) -> tensor<16x16xi32>\n"
+        f"  %s = nn.shr %a {{amount = {amount} : i64}} : (tensor<16x16xi32>) -> tensor<16x16xi32>\n"
+        "  func.return %s : tensor<16x16xi32>\n"
+        "}\n"
+    )
+    rng = np.random.default_rng(amount)
+    inputs = {name: rng.integers(-128, 128, (16, 32), dtype=np.int8) for name in ("x", "w")}
+    report = run_module(vtac.parse_ir(text), inputs)
+    assert report.match
+    image = report.compiled.image
+    shifts = [i.imm for i in image.insns if isinstance(i, Alu) and i.alu_opcode == AluOp.SHR]
+    assert shifts and all(0 <= imm <= 15 for imm in shifts)
+    dram = image.dram.copy()
+    for name, value in inputs.items():
+        image.set_input(name, value, dram)
+    simulate(image.config, image.insns, dram, base=image.base)
+    got = image.read_output(report.compiled.output, dram)
+    np.testing.assert_array_equal(got, report.outputs["reference"])
 
 
 def test_constant_weights_are_packed_at_compile_time() -> None:

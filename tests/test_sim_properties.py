@@ -42,7 +42,8 @@ def slow_gemm(acc: np.ndarray, inp: np.ndarray, wgt: np.ndarray, uops: list[Uop]
 
 
 def slow_alu(op: AluOp, a: int, b: int) -> int:
-    """One lane of sim_driver.cc's ALU in Python integers (shifts: amount modulo 32)."""
+    """One lane of the ALU in Python integers (shifts as VTA's HLS design: by the amount's low
+    5 bits, read as a signed number)."""
     if op == AluOp.MIN:
         result = min(a, b)
     elif op == AluOp.MAX:
@@ -52,7 +53,8 @@ def slow_alu(op: AluOp, a: int, b: int) -> int:
     elif op == AluOp.MUL:
         result = a * b
     else:
-        result = a >> (b % 32) if b >= 0 else a << (-b % 32)
+        shift = b % 32 - 32 if b % 32 >= 16 else b % 32
+        result = a >> shift if shift >= 0 else a << -shift
     return (result + 2**31) % 2**32 - 2**31
 
 
@@ -217,14 +219,16 @@ def test_alu_revisiting_one_entry_16000_times_runs_as_one_merged_step() -> None:
         np.testing.assert_array_equal(np.delete(sim.acc, dst, 0), np.delete(before, dst, 0))
 
 
-def test_repeated_immediate_shifts_compose_modulo_32_per_step() -> None:
-    """k SHRs by r are one by k*r, each step's amount taken modulo 32: by 16 twice is by 32 (all
-    bits gone), by -48 twice is a left shift by 32 (0), by 33 three times is by 3."""
+def test_repeated_immediate_shifts_compose_as_the_hardware_shifts_each_step() -> None:
+    """k SHRs by r are one by k times the hardware's shift for r (its low 5 bits, signed): by
+    15 twice is by 30, by 16 twice a left shift by 32 (0), by 20 twice a left shift by 24, by
+    33 three times by 3, by -33 three times a left shift by 3, by -32 not at all."""
     lanes = np.array([0x12345678, -0x12345678, 1, -1] * 4, dtype=np.int64)
     for imm, repeats, want in (
-        (16, 2, lanes >> 31),
+        (15, 2, lanes >> 30),
+        (16, 2, 0 * lanes),
         (-16, 2, 0 * lanes),
-        (-48, 2, 0 * lanes),
+        (20, 2, wrap32(lanes << 24)),
         (33, 3, lanes >> 3),
         (-33, 3, wrap32(lanes << 3)),
         (-32, 5, lanes),

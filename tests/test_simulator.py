@@ -12,7 +12,7 @@ from vta_builder import Arena
 from vtac.runtime.config import VTAConfig
 from vtac.runtime.image import ProgramImage
 from vtac.runtime.isa import Alu, AluOp, Finish, Gemm, Load, MemType, Store, Uop
-from vtac.runtime.simulator import SimError, Simulator, simulate
+from vtac.runtime.simulator import SimError, Simulator, shift_amount, simulate
 from vtac.runtime.timing import instruction_cycles, time_program
 from vtac.runtime.timing_params import TimingParams
 
@@ -289,8 +289,8 @@ REFERENCE = {
     AluOp.MAX: np.maximum,
     AluOp.ADD: lambda a, b: a + b,
     AluOp.MUL: lambda a, b: a * b,
-    # sim_driver.cc on x86-64 shifts by the amount modulo 32
-    AluOp.SHR: lambda a, b: np.where(b >= 0, a >> (b % 32), a << (-b % 32)),
+    # VTA's HLS design: the amount's low 5 bits, signed (the amounts drawn stay in -8..8)
+    AluOp.SHR: lambda a, b: np.where(b >= 0, a >> np.maximum(b, 0), a << np.maximum(-b, 0)),
 }
 
 
@@ -403,18 +403,73 @@ def wrap32(value: int) -> int:
     return (value + 2**31) % 2**32 - 2**31
 
 
-@pytest.mark.parametrize("amount", [0, 1, 31, 32, 33, 40, 100, -1, -31, -32, -33, -40])
-def test_shift_amounts_are_taken_modulo_32(amount: int) -> None:
-    # sim_driver.cc's C shifts, compiled for x86-64, use the amount modulo 32
+def hardware_shift(amount: int) -> int:
+    """The shift VTA's HLS design makes for a SHR amount: its low 5 bits as a signed number."""
+    low = amount % 32
+    return low - 32 if low >= 16 else low
+
+
+#: Amounts at and around the edges of [-16, 15], and the shifts the hardware makes for them.
+SHIFTS = {-40: -8, -33: -1, -32: 0, -17: 15, -16: -16, -1: -1, 0: 0, 15: 15, 16: -16, 20: -12}
+SHIFTS |= {31: -1, 32: 0, 33: 1, 100: 4}
+
+
+def test_hardware_shift_rule() -> None:
+    assert {amount: hardware_shift(amount) for amount in SHIFTS} == SHIFTS
+    assert shift_amount(np.array(list(SHIFTS))).tolist() == list(SHIFTS.values())
+
+
+@pytest.mark.parametrize("use_imm", [True, False], ids=["imm", "acc"])
+@pytest.mark.parametrize("amount", sorted(SHIFTS))
+def test_shift_follows_the_hardware_outside_strict_mode(amount: int, use_imm: bool) -> None:
+    """Without --strict an amount outside [-16, 15], immediate or read from the accumulator,
+    shifts as the FPGA does: by its low 5 bits read as a signed number (20 shifts left by 12,
+    -17 right by 15)."""
     lanes = [0x12345678, -0x12345678, 1, -1, 2**31 - 1, -(2**31)] + [77] * 10
     acc = np.array(lanes + [amount] * 16, dtype=np.int64).reshape(2, 1, 16)
-    for use_imm in (True, False):
-        arena, insns, _ = alu_program(AluOp.SHR, use_imm, amount, acc, 1)
-        sim = Simulator(DEFAULT, arena.array())
+    arena, insns, _ = alu_program(AluOp.SHR, use_imm, amount, acc, 1)
+    sim = Simulator(DEFAULT, arena.array())
+    sim.run(insns)
+    shift = SHIFTS[amount]
+    want = [x >> shift if shift >= 0 else wrap32(x << -shift) for x in lanes]
+    assert sim.acc[0, 0].tolist() == want
+
+
+@pytest.mark.parametrize("use_imm", [True, False], ids=["imm", "acc"])
+@pytest.mark.parametrize("amount", [-17, -16, 15, 16, 20, 31, 32])
+def test_strict_mode_refuses_shift_amounts_outside_the_hardware_range(
+    amount: int, use_imm: bool
+) -> None:
+    """--strict runs amounts in [-16, 15] and refuses the others: an immediate before the
+    instruction runs, an accumulator operand when it is read, naming the instruction, the
+    entry and the lane."""
+    lanes = np.arange(16) - 8
+    acc = np.zeros((4, 1, 16), dtype=np.int64)
+    acc[:2] = 1000
+    acc[2:] = lanes if not use_imm else 0
+    if not use_imm:
+        acc[3, 0, 5] = amount  # entry 3 (the second micro-op's source), lane 5
+    arena, insns, _ = alu_program(AluOp.SHR, use_imm, amount, acc, 2)
+    sim = Simulator(DEFAULT, arena.array(), strict=True)
+    if -16 <= amount <= 15:
         sim.run(insns)
-        shift = amount % 32 if amount >= 0 else -amount % 32
-        want = [x >> shift if amount >= 0 else wrap32(x << shift) for x in lanes]
-        assert sim.acc[0, 0].tolist() == want, use_imm
+        shifts = [amount] * 16 if use_imm else lanes.tolist()
+        for entry in range(2):
+            lane_shifts = shifts if use_imm or entry == 0 else shifts[:5] + [amount] + shifts[6:]
+            want = [1000 >> x if x >= 0 else 1000 << -x for x in lane_shifts]
+            assert sim.acc[entry, 0].tolist() == want
+        return
+    if use_imm:
+        message = (
+            rf"^instruction 2 \(ALU .*\): strict: SHR immediate {amount} is outside \[-16, 15\]"
+        )
+    else:
+        message = (
+            rf"^instruction 2 \(ALU .*\): strict: SHR amount {amount} read from accumulator "
+            r"entry 3 \(batch row 0, lane 5\) is outside \[-16, 15\]"
+        )
+    with pytest.raises(SimError, match=message):
+        sim.run(insns)
 
 
 def chained_alu(op: AluOp, uops: list[Uop], iter_out: int, dst_factor: int, src_factor: int):  # noqa: ANN201

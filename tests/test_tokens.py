@@ -3,7 +3,16 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vtac.passes.tokens import COMPUTE, LOAD, QUEUES, STORE, Access, Flags, assign_tokens
+from vtac.passes.tokens import (
+    COMPUTE,
+    LOAD,
+    QUEUE_DEPTH,
+    QUEUES,
+    STORE,
+    Access,
+    Flags,
+    assign_tokens,
+)
 from vtac.runtime.config import VTAConfig
 from vtac.runtime.isa import Gemm, Load, MemType, Store
 from vtac.runtime.timing import time_program
@@ -97,14 +106,7 @@ access = st.one_of(
 @settings(max_examples=150, deadline=None)
 @given(st.lists(access, min_size=1, max_size=60))
 def test_every_hazard_is_ordered_and_the_program_completes(accesses: list[Access]) -> None:
-    flags = assign_tokens(accesses)
-    before = happens_before(accesses, flags)
-    for later, b in enumerate(accesses):
-        for earlier in range(later):
-            a = accesses[earlier]
-            if a.module != b.module and conflicts(a, b):
-                assert earlier in before[later], (earlier, later)
-    time_program(VTAConfig(), as_instructions(accesses, flags))  # raises on deadlock
+    check_tokens(accesses)
 
 
 def test_independent_double_buffered_loads_need_no_tokens_until_reuse() -> None:
@@ -125,15 +127,85 @@ def test_independent_double_buffered_loads_need_no_tokens_until_reuse() -> None:
     assert not flags[3].push_prev_dep
 
 
-def test_long_run_ahead_is_bounded_by_credits() -> None:
-    program = []
-    for i in range(40):
-        program.append(Access(LOAD, writes=(("inp", i, i + 1),)))
-    for i in range(40):
-        program.append(Access(COMPUTE, reads=(("inp", i, i + 1),)))
-    flags = assign_tokens(program)
-    report = time_program(VTAConfig(), as_instructions(program, flags))
-    assert report.cycles > 0
-    pushes = sum(f.push_next_dep for f in flags[:40])
-    assert pushes == 40
-    assert sum(f.push_prev_dep for f in flags[40:]) >= 40 - 8  # credits back to the loader
+def program_order_occupancy(accesses: list[Access], flags: list[Flags]) -> int:
+    """The most tokens any queue holds when the program runs in its own order."""
+    held = dict.fromkeys(QUEUES, 0)
+    most = 0
+    for access, flag in zip(accesses, flags, strict=True):
+        prev, nxt = NEIGHBOURS[access.module]
+        for pops, source in ((flag.pop_prev_dep, prev), (flag.pop_next_dep, nxt)):
+            if pops:
+                held[source, access.module] -= 1
+                assert held[source, access.module] >= 0, "a pop before its push"
+        for pushes, target in ((flag.push_prev_dep, prev), (flag.push_next_dep, nxt)):
+            if pushes:
+                held[access.module, target] += 1
+                most = max(most, held[access.module, target])
+    return most
+
+
+def check_tokens(accesses: list[Access]) -> list[Flags]:
+    """Tokens of ``accesses``: every hazard ordered, program order a valid execution (at most
+    eight tokens per queue), and the timed model runs them to the end."""
+    flags = assign_tokens(accesses)
+    time_program(VTAConfig(), as_instructions(accesses, flags))  # raises on deadlock
+    before = happens_before(accesses, flags)
+    for later, b in enumerate(accesses):
+        for earlier in range(later):
+            a = accesses[earlier]
+            if a.module != b.module and conflicts(a, b):
+                assert earlier in before[later], (earlier, later)
+    assert program_order_occupancy(accesses, flags) <= QUEUE_DEPTH
+    return flags
+
+
+def weight_load(slot: int) -> Access:
+    return Access(LOAD, writes=(("wgt", slot, slot + 1),))
+
+
+def weight_use(slot: int) -> Access:
+    return Access(COMPUTE, reads=(("wgt", slot, slot + 1),), writes=(("acc", slot, slot + 1),))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from([LOAD, COMPUTE, STORE]), st.integers(1, 12), st.integers(0, 24)),
+        min_size=1,
+        max_size=10,
+    )
+)
+def test_long_runs_of_one_module_never_overfill_a_queue(runs: list[tuple[str, int, int]]) -> None:
+    """Runs of one module over consecutive slots (many tokens outstanding in program order,
+    reused later): every hazard ordered, no queue above eight, no deadlock."""
+    accesses = []
+    for module, length, start in runs:
+        for slot in range(start, start + length):
+            if module == LOAD:
+                accesses.append(weight_load(slot))
+            elif module == COMPUTE:
+                accesses.append(weight_use(slot))
+            else:
+                accesses.append(Access(STORE, reads=(("acc", slot, slot + 1),)))
+    check_tokens(accesses)
+
+
+def test_regression_reuse_after_nine_outstanding_tokens_does_not_deadlock() -> None:
+    """Nine GEMMs read weight slots 0-8, nine load/GEMM pairs use fresh slots, then slots 0-8
+    are reloaded (nine write-after-read tokens outstanding across eight-deep queues). The
+    queue credits of an earlier version ordered GEMM 20 before load 25 and load 25 before
+    GEMM 20 (a stale credit against a merged one): the program deadlocked."""
+    accesses = [weight_use(slot) for slot in range(9)]
+    accesses += [a for slot in range(100, 109) for a in (weight_load(slot), weight_use(slot))]
+    accesses += [weight_load(slot) for slot in range(9)]
+    check_tokens(accesses)
+
+
+def test_long_run_ahead_is_bounded_in_program_order() -> None:
+    """Forty loads, then forty GEMMs reading them: the token that would be the ninth one
+    outstanding merges into the one before it, so the eighth GEMM waits for all later loads."""
+    program = [Access(LOAD, writes=(("inp", i, i + 1),)) for i in range(40)]
+    program += [Access(COMPUTE, reads=(("inp", i, i + 1),)) for i in range(40)]
+    flags = check_tokens(program)
+    assert [f.push_next_dep for f in flags[:40]] == [1] * 7 + [0] * 32 + [1]
+    assert [f.pop_prev_dep for f in flags[40:]] == [1] * 8 + [0] * 32

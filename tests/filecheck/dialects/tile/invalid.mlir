@@ -264,6 +264,15 @@ func.func @f() {
 
 func.func @f() {
   %acc = memref.alloc() : memref<64x1x16xi32, #tile.mem<acc>>
+  tile.alu %acc {op = "shr", imm = 20, extents = array<i64: 4>, dst = array<i64: 0, 1>} : memref<64x1x16xi32, #tile.mem<acc>>
+  func.return
+}
+// CHECK: shr imm 20 is outside [-16, 15]: the ALU reads a shift amount's low 5 bits as a signed number (shift further in several steps)
+
+// -----
+
+func.func @f() {
+  %acc = memref.alloc() : memref<64x1x16xi32, #tile.mem<acc>>
   tile.alu %acc {op = "add", src = array<i64: 62, 1>, extents = array<i64: 4>, dst = array<i64: 0, 1>} : memref<64x1x16xi32, #tile.mem<acc>>
   func.return
 }
