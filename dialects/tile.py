@@ -119,7 +119,7 @@ from xdsl.printer import Printer
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
-from vtac.dialects.vta import module_config, parse_attributes, print_attributes
+from vtac.dialects.common import module_config, parse_attributes, print_attributes
 from vtac.runtime.config import PAD_BITS, SIZE_BITS, STRIDE_BITS, VTAConfig
 from vtac.runtime.packing import PackError, PackSpec
 

@@ -56,14 +56,11 @@ import numpy as np
 from xdsl.dialects.builtin import (
     DenseArrayBase,
     DenseIntOrFPElementsAttr,
-    DictionaryAttr,
     IntegerAttr,
     IntegerType,
-    ModuleOp,
     StringAttr,
     SymbolNameConstraint,
     SymbolRefAttr,
-    UnitAttr,
     i64,
 )
 from xdsl.ir import Attribute, Block, Dialect, Operation, Region
@@ -80,10 +77,16 @@ from xdsl.printer import Printer
 from xdsl.traits import NoTerminator, SymbolOpInterface, SymbolTable
 from xdsl.utils.exceptions import VerifyException
 
+from vtac.dialects.common import (
+    enclosing_module,
+    module_config,
+    parse_attributes,
+    print_attributes,
+)
 from vtac.dialects.dense import dense_values
-from vtac.runtime.config import DRAM_ADDR_BITS, ConfigError, VTAConfig
-from vtac.runtime.image import DTYPES
+from vtac.runtime.config import DRAM_ADDR_BITS, VTAConfig
 from vtac.runtime.isa import (
+    DTYPES,
     Alu,
     AluOp,
     EncodingError,
@@ -96,87 +99,14 @@ from vtac.runtime.isa import (
     Uop,
     elem_bytes,
     encode,
+    module_of,
 )
 from vtac.runtime.packing import PackError, PackSpec
-from vtac.runtime.timing import module_of
 
-CONFIG_ATTR = "vta.config"
 ROLES = ("input", "output", "weight", "constant", "scratch")
 
 
-# ------------------------------------------------------------------------ configuration
-
-
-def _enclosing_module(op: Operation) -> ModuleOp | None:
-    current: Operation | None = op
-    while current is not None and not isinstance(current, ModuleOp):
-        current = current.parent_op()
-    return current
-
-
-def module_config(op: Operation) -> VTAConfig:
-    """The hardware configuration of the module enclosing ``op`` (or of ``op``, a module)."""
-    module = _enclosing_module(op)
-    attr = module.attributes.get(CONFIG_ATTR) if module else None
-    if attr is None:
-        return VTAConfig()
-    if not isinstance(attr, DictionaryAttr):
-        raise VerifyException(f"{CONFIG_ATTR} must be a dictionary of vta_config.json values")
-    values: dict[str, int | str] = {}
-    for key, value in attr.data.items():
-        if isinstance(value, IntegerAttr):
-            values[key] = value.value.data
-        elif isinstance(value, StringAttr):
-            values[key] = value.data
-        else:
-            raise VerifyException(f"{CONFIG_ATTR}: {key} must be an integer or a string")
-    try:
-        return VTAConfig.from_dict(values)
-    except ConfigError as err:
-        raise VerifyException(f"{CONFIG_ATTR}: {err}") from None
-
-
-def config_attr(config: VTAConfig) -> DictionaryAttr:
-    """The ``vta.config`` module attribute of a configuration."""
-    return DictionaryAttr(
-        {
-            key: StringAttr(value) if isinstance(value, str) else IntegerAttr(value, i64)
-            for key, value in config.to_dict().items()
-        }
-    )
-
-
 # ------------------------------------------------------------------------ custom syntax
-
-
-def print_attributes(printer: Printer, attributes: Mapping[str, Attribute]) -> None:
-    """`` {key = value, ...}`` with i64 integers printed bare (nothing when empty)."""
-    if not attributes:
-        return
-
-    def entry(item: tuple[str, Attribute]) -> None:
-        key, value = item
-        printer.print_identifier_or_string_literal(key)
-        if isinstance(value, UnitAttr):
-            return
-        printer.print_string(" = ")
-        if isinstance(value, IntegerAttr) and value.type == i64:
-            printer.print_string(str(value.value.data))
-        else:
-            printer.print_attribute(value)
-
-    printer.print_string(" {")
-    printer.print_list(attributes.items(), entry)
-    printer.print_string("}")
-
-
-def parse_attributes(parser: Parser, taken: Mapping[str, Attribute]) -> dict[str, Attribute]:
-    """An optional attribute dictionary merged after ``taken`` (the keyword-given ones)."""
-    position = parser.pos
-    extra = parser.parse_optional_attr_dict()
-    for key in extra.keys() & taken.keys():
-        parser.raise_error(f"{key} is already given before the attribute dictionary", position)
-    return {**taken, **extra}
 
 
 def _keyword(attr: Attribute | None, names: Mapping[int, str]) -> str | None:
@@ -387,7 +317,7 @@ class _MemOp(InstructionOp):
         )
 
     def _verify_dram(self, config: VTAConfig, kind: MemType) -> None:
-        module = _enclosing_module(self)
+        module = enclosing_module(self)
         assert self.buffer is not None
         target = SymbolTable.lookup_symbol(module, self.buffer) if module else None
         if isinstance(target, UopKernelOp):

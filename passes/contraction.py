@@ -20,7 +20,8 @@ from xdsl.dialects.builtin import ArrayAttr, DenseIntOrFPElementsAttr, Dictionar
 from xdsl.ir import BlockArgument, Operation, SSAValue
 
 from vtac.dialects import nn, tile
-from vtac.dialects.vta import module_config
+from vtac.dialects.common import module_config
+from vtac.errors import RefusalError, VtacError
 from vtac.passes.blocking import BlockedOp, block
 from vtac.passes.embedding import Embedding, IterationSpace, Operand
 from vtac.passes.isel import ALU_ATTR, EMBEDDING_ATTR, iteration_space
@@ -33,8 +34,17 @@ EPILOGUES = (nn.ShrOp, nn.AddOp, nn.ClipOp, nn.ReluOp, nn.CastOp)
 SHAPE = "a chain of nn.conv2d, nn.dense or nn.matmul ops, each followed by elementwise epilogue ops"
 
 
-class CompileError(ValueError):
+class CompileError(VtacError, ValueError):
     """A program vtac cannot compile (the message says why)."""
+
+
+class CompileRefusal(CompileError, RefusalError):
+    """A program, or a forced choice, that breaks a named limit of vtac's compilation."""
+
+
+#: The limit of a chain whose stages agree on no layout for the tensor between them (vtac does
+#: not re-layout tensors between stages).
+STAGE_LAYOUT_LIMIT = "one layout between stages"
 
 
 @dataclass
@@ -165,14 +175,6 @@ def kernel_stages(function: func.FuncOp) -> list[Stage]:
                     )
         value = op.results[0]
     raise CompileError(f"@{name} has no return")
-
-
-def kernel_ops(function: func.FuncOp) -> Stage:
-    """The contraction and epilogue of a one-stage kernel function (see :func:`kernel_stages`)."""
-    stages = kernel_stages(function)
-    if len(stages) != 1:
-        raise CompileError(f"@{function.sym_name.data} has {len(stages)} stages, not one")
-    return stages[0]
 
 
 def _layout_users(value: SSAValue) -> list[Operation]:

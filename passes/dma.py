@@ -14,6 +14,7 @@ import itertools
 import math
 from dataclasses import dataclass
 
+from vtac.errors import RefusalError, VtacError
 from vtac.runtime.config import PAD_BITS, SIZE_BITS, STRIDE_BITS
 
 MAX_PAD = (1 << PAD_BITS) - 1
@@ -21,8 +22,12 @@ MAX_SIZE = (1 << SIZE_BITS) - 1
 MAX_STRIDE = (1 << STRIDE_BITS) - 1
 
 
-class DmaError(ValueError):
+class DmaError(VtacError, ValueError):
     """A box that VTA's transfers cannot express (named limit and numbers in the message)."""
+
+
+class DmaRefusal(DmaError, RefusalError):
+    """A box past a limit of LOAD and STORE's fields (the ``limit``)."""
 
 
 @dataclass(frozen=True)
@@ -68,14 +73,20 @@ def plan_box(
     x_pad_0, x_pad_1 = max(0, -ox), max(0, ox + sx - w)
     for name, pad in (("top", y_pad_0), ("bottom", y_pad_1), ("left", x_pad_0), ("right", x_pad_1)):
         if pad > MAX_PAD:
-            raise DmaError(f"{name} padding of {pad} elements exceeds the {MAX_PAD} a LOAD can add")
+            raise DmaRefusal(
+                f"{name} padding of {pad} elements exceeds the {MAX_PAD} a LOAD can add",
+                limit="LOAD padding",
+            )
     rows, cols = sy - y_pad_0 - y_pad_1, sx - x_pad_0 - x_pad_1
     if rows <= 0 or cols <= 0:
         raise DmaError(f"box {origin}+{size} holds no element of the tensor {shape}")
     if cols > MAX_SIZE or rows > MAX_SIZE:
-        raise DmaError(f"transfer of {rows} rows x {cols} elements exceeds {MAX_SIZE} per field")
+        raise DmaRefusal(
+            f"transfer of {rows} rows x {cols} elements exceeds {MAX_SIZE} per field",
+            limit="DMA size fields",
+        )
     if w > MAX_STRIDE and rows > 1:
-        raise DmaError(f"row stride {w} exceeds {MAX_STRIDE}")
+        raise DmaRefusal(f"row stride {w} exceeds {MAX_STRIDE}", limit="DMA stride field")
     lead_strides = [math.prod(shape[d + 1 :]) for d in range(len(shape) - 2)]
     slab = sy * sx
     transfers = []

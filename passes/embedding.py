@@ -23,14 +23,17 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.sat.python import cp_model
 
+from vtac.errors import InvalidInputError
 from vtac.runtime.config import VTAConfig
 
 #: The intrinsic's dimensions, in the order ``acc[batch][block_out] += inp[batch][block_in] * ...``.
 DIMS = ("batch", "block_out", "block_in")
 
 
-class EmbeddingError(ValueError):
+class EmbeddingError(InvalidInputError, ValueError):
     """No embedding satisfies the constraints (or a forced choice is invalid)."""
+
+    what = "forced embedding"
 
 
 @dataclass(frozen=True)
@@ -187,7 +190,7 @@ def select_embedding(
     extents = space.extents
     lanes = _lanes(config)
     if forced:
-        _check_forced(space, forced, extents)
+        _check_forced(forced, extents)
     orientations = [False, True] if space.swappable else [False]
     if swap is not None:
         if swap and not space.swappable:
@@ -195,7 +198,7 @@ def select_embedding(
         orientations = [swap]
     best: tuple[tuple[int, int], Embedding] | None = None
     for swapped in orientations:
-        emb = _solve(space, config, lanes, extents, swapped, forced or {})
+        emb = _solve(space, lanes, extents, swapped, forced or {})
         if emb is None:
             continue
         key = (emb.issued_macs, emb.dram_bytes)
@@ -209,9 +212,7 @@ def select_embedding(
     return best[1]
 
 
-def _check_forced(
-    space: IterationSpace, forced: Mapping[str, tuple[str, ...]], extents: dict[str, int]
-) -> None:
+def _check_forced(forced: Mapping[str, tuple[str, ...]], extents: dict[str, int]) -> None:
     seen: set[str] = set()
     for dim, loops in forced.items():
         if dim not in DIMS:
@@ -228,7 +229,6 @@ def _check_forced(
 
 def _solve(
     space: IterationSpace,
-    config: VTAConfig,
     lanes: dict[str, int],
     extents: dict[str, int],
     swapped: bool,

@@ -24,6 +24,7 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import IntegerAttr, ModuleOp, SymbolRefAttr, i64
 from xdsl.passes import ModulePass
 
+from vtac.errors import InvalidInputError
 from vtac.passes.tokens import COMPUTE, LOAD, STORE, Access, Flags, Range, assign_tokens
 from vtac.runtime.config import VTAConfig
 from vtac.runtime.isa import Alu, Finish, Gemm, Instruction, Load, MemType, Store
@@ -41,8 +42,10 @@ UopSource = Callable[[int, Load], np.ndarray]
 FLAG_NAMES = ("pop_prev_dep", "pop_next_dep", "push_prev_dep", "push_next_dep")
 
 
-class DependencyError(ValueError):
+class DependencyError(InvalidInputError, ValueError):
     """A program whose hazards cannot be worked out (a compute step with no micro-ops loaded)."""
+
+    what = "vta program"
 
 
 def _is_noop(insn: Instruction) -> bool:

@@ -30,7 +30,8 @@ from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
 
 from vtac.dialects import nn
-from vtac.dialects.vta import CONFIG_ATTR, config_attr, module_config
+from vtac.dialects.common import CONFIG_ATTR, config_attr, module_config
+from vtac.errors import InvalidInputError
 from vtac.passes.blocking import block
 from vtac.passes.embedding import (
     DIMS,
@@ -49,8 +50,10 @@ SHR_LIMIT = 15  # largest SHR immediate the FPGA designs take
 IMM_MIN, IMM_MAX = -(2**15), 2**15 - 1
 
 
-class IselError(DiagnosticException):
+class IselError(DiagnosticException, InvalidInputError):
     """An op the accelerator cannot run as asked (named in the message)."""
+
+    what = "nn op"
 
 
 def _shape(value) -> tuple[int, ...]:  # noqa: ANN001

@@ -57,7 +57,9 @@ from vtac.dialects import nn, tile
 from vtac.dialects.dense import dense_values
 from vtac.passes.blocking import reorder_for_tiles
 from vtac.passes.contraction import (
+    STAGE_LAYOUT_LIMIT,
     CompileError,
+    CompileRefusal,
     Kernel,
     analyse,
     analyse_stages,
@@ -251,21 +253,25 @@ def _check_splits(kernel: Kernel, schedule: Schedule) -> int:
             continue
         if split.loop not in extents or split.loop in kernel.blocked.reduction:
             loops = [n for n in extents if n not in kernel.blocked.reduction]
-            raise CompileError(
-                f"{edge} split {split}: {split.loop!r} is not a parallel loop ({', '.join(loops)})"
+            raise CompileRefusal(
+                f"{edge} split {split}: {split.loop!r} is not a parallel loop ({', '.join(loops)})",
+                limit="splits run along parallel loops",
             )
         tile = schedule.tile[split.loop]
         trips = -(-extents[split.loop] // tile)
         size = tile if edge == "head" else extents[split.loop] - (trips - 1) * tile
         if sum(split.sizes) >= size:
-            raise CompileError(
+            raise CompileRefusal(
                 f"{edge} split {split}: the {edge} step has {size} iterations of "
-                f"{split.loop}, the parts before the last must add up to 1 to {size - 1}"
+                f"{split.loop}, the parts before the last must add up to 1 to {size - 1}",
+                limit="a split's parts lie within its step",
             )
     try:
         cycles = measure(kernel, schedule, strict=True)
     except (TilingError, DmaError) as err:
-        raise CompileError(f"the forced splits cannot be honoured: {err}") from None
+        raise CompileRefusal(
+            f"the forced splits cannot be honoured: {err}", limit="the tile walk's splits"
+        ) from None
     assert cycles is not None
     return cycles
 
@@ -371,9 +377,9 @@ def part_options(loop: str, size: int, edge: str) -> list[Split]:
     return [Split(loop, sizes) for sizes in dict.fromkeys(options) if 0 < sum(sizes) < size]
 
 
-def _tensor(kernel: Kernel, role: str, names: dict[str, str], last: bool = True) -> DramTensor:
+def _tensor(kernel: Kernel, role: str, names: dict[str, str]) -> DramTensor:
     """The DRAM tensor playing ``role`` (inp, wgt, bias, out), packed if it is a constant; an
-    earlier stage's result is an input, a result that is not the ``last`` an int8 output."""
+    earlier stage's result is an input."""
     spec = kernel.layouts[role].spec  # type: ignore[attr-defined]
     if role == "out":
         logical = kernel.result.type
@@ -401,7 +407,7 @@ def _attributes(kernel: Kernel, schedule: Schedule) -> dict[str, Attribute]:
 
 
 def _stage_kernel(
-    name: str, kernel: Kernel, schedule: Schedule, names: dict[str, str], last: bool
+    name: str, kernel: Kernel, schedule: Schedule, names: dict[str, str]
 ) -> tuple[list, list[str]]:
     """The globals and tile function of one stage, and the names of its arguments in order
     (function arguments as the source function orders them, the earlier stage's result first,
@@ -415,8 +421,8 @@ def _stage_kernel(
     steps = walk_tiles(kernel.blocked, schedule, kernel.epilogue, kernel.config)
     ops = build_kernel(
         name,
-        [(r, _tensor(kernel, r, names, last)) for r in arguments],
-        [(r, _tensor(kernel, r, names, last)) for r in constants],
+        [(r, _tensor(kernel, r, names)) for r in arguments],
+        [(r, _tensor(kernel, r, names)) for r in constants],
         steps,
         kernel.config,
         _attributes(kernel, schedule),
@@ -430,7 +436,7 @@ def tile_kernel(kernel: Kernel, schedule: Schedule) -> list:
     names["out"] = "result"
     if len(set(names.values())) != len(names):
         raise CompileError(f"argument names clash with the result buffer: {sorted(names.values())}")
-    ops, _ = _stage_kernel(kernel.function.sym_name.data, kernel, schedule, names, True)
+    ops, _ = _stage_kernel(kernel.function.sym_name.data, kernel, schedule, names)
     return ops
 
 
@@ -448,10 +454,11 @@ def check_chain(stages: list[Kernel]) -> None:
             )
             pack = operand.owner.source.owner if isinstance(operand.owner, tile.UnpackOp) else None
             if not isinstance(pack, tile.PackOp) or pack.source != kernel.arguments[role]:
-                raise CompileError(
+                raise CompileRefusal(
                     f"stage {index} ({kernel.contraction.name}) reads the result of stage "
                     f"{index - 1} in another layout than the one it is written in; vtac does not "
-                    "re-layout tensors between stages, and no embedding of the two agrees on one"
+                    "re-layout tensors between stages, and no embedding of the two agrees on one",
+                    limit=STAGE_LAYOUT_LIMIT,
                 )
 
 
@@ -491,7 +498,7 @@ def tile_chain(function: func.FuncOp, options: TileOptions) -> list:
                 f"stage {index}: argument names clash with its tensors: {sorted(names.values())}"
             )
         callee = f"{name}_stage{index}"
-        stage_ops, used = _stage_kernel(callee, laid_out, schedule, names, last)
+        stage_ops, used = _stage_kernel(callee, laid_out, schedule, names)
         ops += stage_ops
         calls.append((callee, used))
         for tensor_name, arg in zip(used, stage_ops[-1].body.block.args, strict=True):

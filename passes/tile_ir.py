@@ -55,6 +55,7 @@ from xdsl.rewriter import InsertPoint, Rewriter
 
 from vtac.dialects import tile
 from vtac.dialects.dense import dense_attr, dense_values
+from vtac.errors import InvalidInputError
 from vtac.passes.tile_walk import Compute, Dma, Step
 from vtac.passes.uop_kernels import AffineLoop
 from vtac.runtime.config import VTAConfig
@@ -67,8 +68,10 @@ DTYPES = {"int8": IntegerType(8), "int32": IntegerType(32)}
 _SPACE = {MemType.INP: "inp", MemType.WGT: "wgt", MemType.ACC: "acc", MemType.ACC_8BIT: "acc"}
 
 
-class TileIRError(ValueError):
+class TileIRError(InvalidInputError, ValueError):
     """A tile-dialect kernel that vtac cannot lower (the message names the op)."""
+
+    what = "tile-dialect kernel"
 
 
 @dataclass(frozen=True)

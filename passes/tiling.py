@@ -21,10 +21,10 @@ import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 import numpy as np
 
+from vtac.errors import RefusalError
 from vtac.passes.dma import MAX_STRIDE, DmaError, plan_box
 from vtac.runtime.config import LOOP_ITER_BITS, VTAConfig
 from vtac.runtime.timing_params import TimingParams
@@ -46,8 +46,10 @@ REPLAY_STEPS = 30_000
 SPLIT_ENTRIES = 64
 
 
-class TilingError(ValueError):
+class TilingError(RefusalError, ValueError):
     """No schedule satisfies the limits, or a forced one breaks a limit (named in the message)."""
+
+    limit = "the tile schedule's limits (buffer entries, loop trips, forced choices)"
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ class TileProblem:
     out_store_bytes: int
     acc_extras: tuple[TileOperand, ...] = ()
     alu_passes: int = 0
-    #: loops that must not be split (window loops over a zero border: see plan_tiles)
+    #: loops that must not be split (window loops over a zero border: see ranked_tiles)
     whole: frozenset[str] = frozenset()
     #: tensors whose DRAM layout is fixed (shared with another stage): never reordered
     kept: frozenset[str] = frozenset()
@@ -341,11 +343,6 @@ def _row_elems(
         whole = np.where(full, whole * extents[loop], whole)
         partial = np.where(full, partial, tiles[loop])
     return whole * partial
-
-
-def plan_tiles(problem: TileProblem, config: VTAConfig, **options: Any) -> Schedule:
-    """The best of :func:`ranked_tiles` (which ``options`` are passed to)."""
-    return ranked_tiles(problem, config, **options)[0]
 
 
 def ranked_tiles(

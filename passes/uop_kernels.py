@@ -25,14 +25,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vtac.errors import RefusalError
 from vtac.runtime.config import LOOP_ITER_BITS, VTAConfig
 from vtac.runtime.isa import Uop
 
 MAX_ITER = (1 << LOOP_ITER_BITS) - 1
 
 
-class KernelError(ValueError):
+class KernelError(RefusalError, ValueError):
     """The loop nest cannot be expressed within the ISA's limits."""
+
+    limit = "the loop fields of a GEMM or ALU instruction"
 
 
 @dataclass(frozen=True)

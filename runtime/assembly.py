@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vtac.errors import InvalidInputError
 from vtac.runtime.config import VTAConfig
 from vtac.runtime.image import (
     BUFFER_ALIGN,
@@ -58,8 +59,10 @@ _UOPS_SYNTAX = ".uops NAME [align=BYTES]"
 _UOP_FIELDS = ("dst_idx", "src_idx", "wgt_idx")
 
 
-class AssemblyError(ValueError):
+class AssemblyError(InvalidInputError, ValueError):
     """A line that is not valid assembly, with its line number."""
+
+    what = "assembly text"
 
 
 @dataclass(frozen=True)

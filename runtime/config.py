@@ -15,6 +15,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from vtac.errors import InvalidInputError
+
 #: Bit widths of the ISA fields that do not depend on the configuration (vta-isa.md section 1).
 OPCODE_BITS = 3
 ALU_OPCODE_BITS = 3
@@ -28,6 +30,8 @@ LOOP_ITER_BITS = 14
 ALU_IMM_BITS = 16
 INSN_BITS = 128
 UOP_BITS = 32
+#: The dependency-token flags every instruction starts with, after its opcode.
+DEP_FIELDS = ("pop_prev_dep", "pop_next_dep", "push_prev_dep", "push_next_dep")
 
 
 #: The keys VTA's own tools read from a ``vta_config.json`` without a default (tvm-vta's
@@ -50,8 +54,10 @@ REQUIRED_KEYS = (
 TARGETS = ("sim", "tsim", "pynq", "ultra96", "zcu104", "de10nano", "intelfocl")
 
 
-class ConfigError(ValueError):
+class ConfigError(InvalidInputError, ValueError):
     """An invalid or unsupported hardware configuration."""
+
+    what = "hardware configuration"
 
 
 @dataclass(frozen=True)
@@ -248,10 +254,6 @@ class VTAConfig:
     def acc_depth(self) -> int:
         return 1 << self.log_acc_depth
 
-    @property
-    def out_depth(self) -> int:
-        return self.acc_depth
-
     # Micro-op field widths.
     @property
     def uop_dst_bits(self) -> int:
@@ -272,8 +274,6 @@ class VTAConfig:
 
     @cached_property
     def _layouts(self) -> dict[str, tuple[tuple[str, int, int], ...]]:
-        from vtac.runtime.isa import compute_layouts
-
         return compute_layouts(self)
 
     def field_layout(self, kind: str) -> tuple[tuple[str, int, int], ...]:
@@ -337,9 +337,78 @@ class VTAConfig:
                 f"micro-op fields need {uop_bits} bits (dst {self.uop_dst_bits} + src "
                 f"{self.uop_src_bits} + wgt {self.uop_wgt_bits}), more than {UOP_BITS}"
             )
-        from vtac.runtime.isa import compute_layouts
-
         compute_layouts(self)  # raises ConfigError for an instruction over 128 bits, a 0-bit field
+
+
+# ---------------------------------------------------------------------------- layouts
+
+
+def _field_widths(config: VTAConfig) -> dict[str, list[tuple[str, int]]]:
+    header = [("opcode", OPCODE_BITS)] + [(name, 1) for name in DEP_FIELDS]
+    mem = header + [
+        ("memory_type", MEMORY_TYPE_BITS),
+        ("sram_base", SRAM_ADDR_BITS),
+        ("dram_base", DRAM_ADDR_BITS),
+        ("y_size", SIZE_BITS),
+        ("x_size", SIZE_BITS),
+        ("x_stride", STRIDE_BITS),
+        ("y_pad_0", PAD_BITS),
+        ("y_pad_1", PAD_BITS),
+        ("x_pad_0", PAD_BITS),
+        ("x_pad_1", PAD_BITS),
+    ]
+    loop = header + [
+        ("reset_reg", 1),
+        ("uop_bgn", config.log_uop_depth),
+        ("uop_end", config.log_uop_depth + 1),
+        ("iter_out", LOOP_ITER_BITS),
+        ("iter_in", LOOP_ITER_BITS),
+        ("dst_factor_out", config.log_acc_depth),
+        ("dst_factor_in", config.log_acc_depth),
+    ]
+    gemm = loop + [
+        ("src_factor_out", config.log_inp_depth),
+        ("src_factor_in", config.log_inp_depth),
+        ("wgt_factor_out", config.log_wgt_depth),
+        ("wgt_factor_in", config.log_wgt_depth),
+    ]
+    alu = loop + [
+        ("src_factor_out", config.log_acc_depth),
+        ("src_factor_in", config.log_acc_depth),
+        ("alu_opcode", ALU_OPCODE_BITS),
+        ("use_imm", 1),
+        ("imm", ALU_IMM_BITS),
+    ]
+    return {"LOAD": mem, "STORE": mem, "GEMM": gemm, "ALU": alu, "FINISH": header}
+
+
+def compute_layouts(config: VTAConfig) -> dict[str, tuple[tuple[str, int, int], ...]]:
+    """Bit layout (name, offset, width) of every instruction kind under ``config``.
+
+    Raises :class:`ConfigError` when an instruction does not fit in 128 bits or a field would
+    be 0 bits wide.
+    """
+    layouts = {}
+    for kind, widths in _field_widths(config).items():
+        offset = 0
+        placed = []
+        for name, width in widths:
+            if width <= 0:
+                raise ConfigError(
+                    f"the {kind} field {name} would be {width} bits wide under this "
+                    f"configuration (a buffer of a single entry); VTA has no empty fields"
+                )
+            if offset < 64 < offset + width:
+                offset = 64  # no field straddles the two 64-bit words
+            placed.append((name, offset, width))
+            offset += width
+        if offset > INSN_BITS:
+            raise ConfigError(
+                f"a {kind} instruction needs {offset} bits under this configuration "
+                f"(field {placed[-1][0]} ends at bit {offset}), more than {INSN_BITS}"
+            )
+        layouts[kind] = tuple(placed)
+    return layouts
 
 
 def shipped_configs() -> list[str]:

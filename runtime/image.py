@@ -20,8 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from vtac.errors import InvalidInputError
 from vtac.runtime.config import ConfigError, VTAConfig
 from vtac.runtime.isa import (
+    DTYPES,
     EncodingError,
     Instruction,
     Load,
@@ -37,7 +39,6 @@ FORMAT_VERSION = 1
 BUFFER_ALIGN = 256
 BASE_ALIGN = 4096
 ROLES = ("input", "output", "weight", "uop", "constant", "scratch")
-DTYPES = {"int8": np.int8, "int32": np.int32, "uint32": np.uint32}
 #: The largest DRAM arena vtac builds, loads or simulates (1 GiB), so that a mistyped size is
 #: refused at once instead of allocating gigabytes.
 MAX_ARENA_BYTES = 1 << 30
@@ -47,8 +48,10 @@ ARENA_LIMIT_REASON = (
 )
 
 
-class ImageError(ValueError):
+class ImageError(InvalidInputError, ValueError):
     """An invalid program image, with the file and the problem."""
+
+    what = "program image"
 
 
 @dataclass

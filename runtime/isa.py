@@ -13,19 +13,10 @@ from typing import ClassVar
 
 import numpy as np
 
+from vtac.errors import InvalidInputError
 from vtac.runtime.config import (
-    ALU_IMM_BITS,
-    ALU_OPCODE_BITS,
-    DRAM_ADDR_BITS,
     INSN_BITS,
-    LOOP_ITER_BITS,
-    MEMORY_TYPE_BITS,
     OPCODE_BITS,
-    PAD_BITS,
-    SIZE_BITS,
-    SRAM_ADDR_BITS,
-    STRIDE_BITS,
-    ConfigError,
     VTAConfig,
 )
 
@@ -57,6 +48,10 @@ class AluOp(IntEnum):
     MUL = 4
 
 
+#: The element types of DRAM tensors, by the names the program image and the IR give them.
+DTYPES = {"int8": np.int8, "int32": np.int32, "uint32": np.uint32}
+
+
 def elem_bytes(config: VTAConfig, memory_type: int) -> int:
     """Bytes of one DRAM element of ``memory_type`` (the unit of dram_base and x_stride)."""
     return {
@@ -69,11 +64,10 @@ def elem_bytes(config: VTAConfig, memory_type: int) -> int:
     }[MemType(memory_type)]
 
 
-class EncodingError(ValueError):
+class EncodingError(InvalidInputError, ValueError):
     """A value that does not fit its field, or bytes that are not a VTA instruction."""
 
-
-DEP_FIELDS = ("pop_prev_dep", "pop_next_dep", "push_prev_dep", "push_next_dep")
+    what = "instruction"
 
 
 @dataclass(frozen=True)
@@ -167,6 +161,18 @@ INSN_CLASSES: dict[Opcode, type[Instruction]] = {
 }
 MNEMONICS: dict[str, type[Instruction]] = {op.name: cls for op, cls in INSN_CLASSES.items()}
 
+#: VTA's modules, each running its own instruction queue (vta-isa.md section 4).
+MODULES = ("load", "compute", "store")
+
+
+def module_of(insn: Instruction) -> str:
+    """The module that executes ``insn`` (vta-isa.md section 4)."""
+    if isinstance(insn, Load):
+        return "load" if insn.memory_type in (MemType.INP, MemType.WGT) else "compute"
+    if isinstance(insn, Store):
+        return "store"
+    return "compute"
+
 
 @dataclass(frozen=True)
 class Uop:
@@ -175,77 +181,6 @@ class Uop:
     dst_idx: int = 0
     src_idx: int = 0
     wgt_idx: int = 0
-
-
-# ---------------------------------------------------------------------------- layouts
-
-
-def _field_widths(config: VTAConfig) -> dict[str, list[tuple[str, int]]]:
-    header = [("opcode", OPCODE_BITS)] + [(name, 1) for name in DEP_FIELDS]
-    mem = header + [
-        ("memory_type", MEMORY_TYPE_BITS),
-        ("sram_base", SRAM_ADDR_BITS),
-        ("dram_base", DRAM_ADDR_BITS),
-        ("y_size", SIZE_BITS),
-        ("x_size", SIZE_BITS),
-        ("x_stride", STRIDE_BITS),
-        ("y_pad_0", PAD_BITS),
-        ("y_pad_1", PAD_BITS),
-        ("x_pad_0", PAD_BITS),
-        ("x_pad_1", PAD_BITS),
-    ]
-    loop = header + [
-        ("reset_reg", 1),
-        ("uop_bgn", config.log_uop_depth),
-        ("uop_end", config.log_uop_depth + 1),
-        ("iter_out", LOOP_ITER_BITS),
-        ("iter_in", LOOP_ITER_BITS),
-        ("dst_factor_out", config.log_acc_depth),
-        ("dst_factor_in", config.log_acc_depth),
-    ]
-    gemm = loop + [
-        ("src_factor_out", config.log_inp_depth),
-        ("src_factor_in", config.log_inp_depth),
-        ("wgt_factor_out", config.log_wgt_depth),
-        ("wgt_factor_in", config.log_wgt_depth),
-    ]
-    alu = loop + [
-        ("src_factor_out", config.log_acc_depth),
-        ("src_factor_in", config.log_acc_depth),
-        ("alu_opcode", ALU_OPCODE_BITS),
-        ("use_imm", 1),
-        ("imm", ALU_IMM_BITS),
-    ]
-    return {"LOAD": mem, "STORE": mem, "GEMM": gemm, "ALU": alu, "FINISH": header}
-
-
-def compute_layouts(config: VTAConfig) -> dict[str, tuple[tuple[str, int, int], ...]]:
-    """Bit layout (name, offset, width) of every instruction kind under ``config``.
-
-    Raises :class:`ConfigError` when an instruction does not fit in 128 bits or a field would
-    be 0 bits wide.
-    """
-    layouts = {}
-    for kind, widths in _field_widths(config).items():
-        offset = 0
-        placed = []
-        for name, width in widths:
-            if width <= 0:
-                raise ConfigError(
-                    f"the {kind} field {name} would be {width} bits wide under this "
-                    f"configuration (a buffer of a single entry); VTA has no empty fields"
-                )
-            if offset < 64 < offset + width:
-                offset = 64  # no field straddles the two 64-bit words
-            placed.append((name, offset, width))
-            offset += width
-        if offset > INSN_BITS:
-            raise ConfigError(
-                f"a {kind} instruction needs {offset} bits under this configuration "
-                f"(field {placed[-1][0]} ends at bit {offset}), more than {INSN_BITS}"
-            )
-        layouts[kind] = tuple(placed)
-    return layouts
 
 
 # --------------------------------------------------------------------------- encoding

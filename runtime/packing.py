@@ -29,9 +29,13 @@ from typing import Any
 
 import numpy as np
 
+from vtac.errors import InvalidInputError
 
-class PackError(ValueError):
+
+class PackError(InvalidInputError, ValueError):
     """An array that does not match its packing specification, or a malformed specification."""
+
+    what = "packed array"
 
 
 @dataclass(frozen=True)

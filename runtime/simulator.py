@@ -23,8 +23,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from vtac.errors import InvalidInputError
 from vtac.runtime.config import VTAConfig
 from vtac.runtime.isa import (
+    MODULES,
     Alu,
     AluOp,
     Finish,
@@ -35,11 +37,12 @@ from vtac.runtime.isa import (
     Store,
     elem_bytes,
     format_instruction,
+    module_of,
     split_uops,
 )
 from vtac.runtime.sim_dram import DramTracker
 from vtac.runtime.sim_gemm import GemmPlan
-from vtac.runtime.timing import QUEUE_DEPTH, module_of
+from vtac.runtime.timing import QUEUE_DEPTH
 
 #: Micro-ops the Chisel design holds; strict mode keeps programs within it.
 STRICT_UOP_DEPTH = 2048
@@ -54,7 +57,6 @@ PLAN_CACHE_SIZE = 256
 #: argument is LOG_ACC_WIDTH bits wide, 5 for the int32 accumulator of every configuration).
 SHIFT_BITS = 5
 SHIFT_MIN, SHIFT_MAX = -(1 << (SHIFT_BITS - 1)), (1 << (SHIFT_BITS - 1)) - 1
-MODULES = ("load", "compute", "store")
 NEIGHBOURS = {"load": (None, "compute"), "compute": ("load", "store"), "store": ("compute", None)}
 COUNTERS = (
     "inp_load_nbytes",
@@ -69,14 +71,16 @@ COUNTERS = (
 Index = slice | np.ndarray
 
 
-class SimError(Exception):
+class SimError(InvalidInputError):
     """A program error, with the index and the instruction that made it."""
+
+    what = "program"
 
     def __init__(self, message: str, index: int | None = None, insn: Instruction | None = None):
         self.index = index
         self.insn = insn
-        where = "" if index is None else f"instruction {index} ({format_instruction(insn)}): "
-        super().__init__(where + message)
+        where = None if index is None else f"instruction {index} ({format_instruction(insn)})"
+        super().__init__(message if where is None else f"{where}: {message}", where=where)
 
 
 @dataclass

@@ -14,8 +14,10 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vtac.errors import InvalidInputError
 from vtac.runtime.config import VTAConfig
 from vtac.runtime.isa import (
+    MODULES,
     Alu,
     Gemm,
     Instruction,
@@ -24,24 +26,17 @@ from vtac.runtime.isa import (
     Store,
     elem_bytes,
     format_instruction,
+    module_of,
 )
 from vtac.runtime.timing_params import TimingParams
 
 QUEUE_DEPTH = 8
-MODULES = ("load", "compute", "store")
 
 
-class TimingError(ValueError):
+class TimingError(InvalidInputError, ValueError):
     """The program cannot run to completion (deadlock), reported with the instruction."""
 
-
-def module_of(insn: Instruction) -> str:
-    """The module that executes ``insn`` (vta-isa.md section 4)."""
-    if isinstance(insn, Load):
-        return "load" if insn.memory_type in (MemType.INP, MemType.WGT) else "compute"
-    if isinstance(insn, Store):
-        return "store"
-    return "compute"
+    what = "program"
 
 
 def _mem_name(memory_type: int) -> str:

@@ -19,7 +19,7 @@ calibrated: they get the nominal bus (one beat per cycle).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -50,10 +50,6 @@ class TimingParams:
     alu_pipeline_fill: int = 4
     #: Cycles for FINISH and for a compute no-op (a LOAD with x_size 0).
     finish_cycles: int = 1
-
-    def with_(self, **changes: float) -> TimingParams:
-        """A copy with some parameters changed."""
-        return replace(self, **changes)
 
     @property
     def stream_bytes_per_cycle(self) -> float:

@@ -21,17 +21,13 @@ from hypothesis import strategies as st
 from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
 
 import vtac
-from vtac.api import PipelineError
-from vtac.backends.vta import BackendError
-from vtac.cli import USER_ERRORS
 from vtac.cli import main as cli_main
 from vtac.compiler import compile_module
+from vtac.errors import VtacError
 from vtac.opt import VtacOptMain
 from vtac.opt import main as opt_main
-from vtac.passes.insert_deps import DependencyError
 from vtac.passes.registry import DEFAULT_PIPELINE
 from vtac.passes.schedule import TileOptions
-from vtac.passes.tile_ir import TileIRError
 from vtac.runtime.config import VTAConfig
 from vtac.runtime.isa import EncodingError, Finish, decode_program, encode, encode_program
 from vtac.runtime.simulator import SimError, simulate
@@ -113,16 +109,7 @@ def test_compiling_is_deterministic(program: Program) -> None:
 
 #: What vtac-opt may raise for malformed input (its main() prints each as a diagnostic);
 #: anything else, a plain ValueError included, is a bug.
-OPT_USER_ERRORS = (
-    ParseError,
-    VerifyException,
-    DiagnosticException,
-    *USER_ERRORS,
-    TileIRError,
-    DependencyError,
-    BackendError,
-    PipelineError,
-)
+OPT_USER_ERRORS = (ParseError, VerifyException, DiagnosticException, VtacError)
 
 
 def run_opt(args: list[str]) -> tuple[int, str]:

@@ -10,9 +10,9 @@ from vta_builder import Arena
 
 from vtac.passes.insert_deps import insert_deps
 from vtac.runtime.config import VTAConfig
-from vtac.runtime.isa import Alu, AluOp, Gemm, Instruction, Load, MemType, Store, Uop
+from vtac.runtime.isa import Alu, AluOp, Gemm, Instruction, Load, MemType, Store, Uop, module_of
 from vtac.runtime.simulator import simulate
-from vtac.runtime.timing import QUEUE_DEPTH, module_of
+from vtac.runtime.timing import QUEUE_DEPTH
 
 CONFIG = VTAConfig()
 INPUTS = 18  # input entries the programs use

@@ -13,13 +13,17 @@ from vtac.passes.tiling import (
     TileWindow,
     TilingError,
     candidate_sizes,
-    plan_tiles,
     ranked_tiles,
 )
 from vtac.runtime.config import VTAConfig
 
 DEFAULT = VTAConfig()
 SMALL = VTAConfig.named("block8_small")
+
+
+def plan_tiles(problem: TileProblem, config: VTAConfig, **options: object) -> Schedule:
+    """The best schedule of :func:`ranked_tiles`."""
+    return ranked_tiles(problem, config, **options)[0]  # type: ignore[arg-type]
 
 
 def dense(config: VTAConfig, m: int, nb: int, kb: int) -> TileProblem:

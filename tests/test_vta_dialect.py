@@ -15,6 +15,7 @@ from xdsl.utils.exceptions import VerifyException
 
 import vtac.dialects.vta as vta
 from vtac.api import parse_ir, print_ir
+from vtac.dialects.common import CONFIG_ATTR, config_attr
 from vtac.runtime.config import LOOP_ITER_BITS, VTAConfig, shipped_configs
 from vtac.runtime.isa import (
     Alu,
@@ -166,7 +167,7 @@ def test_omitted_fields_are_zero() -> None:
 def test_config_attribute_round_trips(name: str) -> None:
     config = VTAConfig.named(name)
     module = ModuleOp([])
-    module.attributes[vta.CONFIG_ATTR] = vta.config_attr(config)
+    module.attributes[CONFIG_ATTR] = config_attr(config)
     assert vta.module_config(module) == config
     assert vta.module_config(parse_ir(print_ir(module))) == config
 
@@ -181,7 +182,7 @@ def test_sram_limits_follow_the_configuration(name: str) -> None:
         load = Load(memory_type=MemType.INP, y_size=1, x_size=entries, x_stride=entries)
         result = wrap([vta.InstructionOp.from_record(load, "b")])
         result.body.block.first_op.attributes["size"] = IntegerAttr(size + 256, i64)
-        result.attributes[vta.CONFIG_ATTR] = vta.config_attr(config)
+        result.attributes[CONFIG_ATTR] = config_attr(config)
         return result
 
     module(config.inp_depth).verify()

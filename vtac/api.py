@@ -44,21 +44,26 @@ from xdsl.utils.lexer import Location
 
 from vtac.backends.reference import run_function, run_module
 from vtac.dialects import nn
+from vtac.errors import InvalidInputError
 from vtac.parsing import SourceParseError, SourceVerifyException, parse_source
 
 
-class IRError(ValueError):
+class IRError(InvalidInputError, ValueError):
     """IR that does not parse or verify, or that the builder refuses. Errors in text carry
     their ``location`` (file, line, column) and read ``FILE:LINE:COL: error: ...`` followed by
     the source line."""
 
+    what = "IR"
+
     def __init__(self, message: str, location: Location | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message, where=None if location is None else str(location))
         self.location = location
 
 
-class PipelineError(ValueError):
+class PipelineError(InvalidInputError, ValueError):
     """A pass pipeline that does not parse, or a pass that fails (named in the message)."""
+
+    what = "pass pipeline"
 
 
 def context() -> Context:

@@ -26,6 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from vtac.errors import InvalidInputError
 from vtac.runtime.timing_params import BOARDS, TimingParams
 from vtac.workloads import conv, matmul
 
@@ -100,8 +101,10 @@ def _rows(source: str) -> list[dict[str, str]]:
     return rows
 
 
-class BenchError(ValueError):
+class BenchError(InvalidInputError, ValueError):
     """A suite that does not exist or cannot be read."""
+
+    what = "workload suite"
 
 
 def _kind(row: dict[str, str]) -> str:
@@ -177,7 +180,7 @@ def fixed_utilization(
     from xdsl.dialects.builtin import ModuleOp
 
     from vtac.backends.reference import find_function
-    from vtac.dialects.vta import CONFIG_ATTR, config_attr
+    from vtac.dialects.common import CONFIG_ATTR, config_attr
     from vtac.passes.contraction import read_embedding
     from vtac.passes.isel import CONTRACTIONS, InstructionSelection
 

@@ -10,15 +10,15 @@ without loading xDSL and OR-Tools (``python benchmarks/startup.py`` measures it)
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from vtac import __version__
+from vtac.errors import InvalidInputError, VtacError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -31,8 +31,10 @@ if TYPE_CHECKING:
     from vtac.runtime.image import Buffer, ProgramImage
 
 
-class CliError(Exception):
+class CliError(InvalidInputError):
     """A user error: printed as ``vtac: error: <message>``, exit status 1."""
+
+    what = "command line"
 
 
 def _config(args: argparse.Namespace) -> VTAConfig:
@@ -156,7 +158,8 @@ def cmd_asm(args: argparse.Namespace) -> int:
     return 0
 
 
-def _named_arrays(specs: list[str], flag: str) -> dict[str, np.ndarray]:
+def named_arrays(specs: list[str], flag: str) -> dict[str, np.ndarray]:
+    """The arrays of ``flag``'s ``NAME=FILE.npy`` values, by name."""
     import numpy as np
 
     arrays = {}
@@ -194,9 +197,9 @@ def cmd_sim(args: argparse.Namespace) -> int:
             _writable(path, flag)
     image = _load_image(args.image)
     dram = image.dram.copy()
-    for name, array in _named_arrays(args.input, "--input").items():
+    for name, array in named_arrays(args.input, "--input").items():
         image.set_input(name, array, dram)
-    checks = _named_arrays(args.check, "--check")
+    checks = named_arrays(args.check, "--check")
     start = time.perf_counter()
     stats = simulate(image.config, image.insns, dram, base=image.base, strict=args.strict)
     elapsed = time.perf_counter() - start
@@ -417,7 +420,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     options = _compile_options(args)
     config = resolve_config(args.config) if args.config else None
     module, function = _read_function(args)
-    inputs = _named_arrays(args.input, "--input")
+    inputs = named_arrays(args.input, "--input")
     names = argument_names(function)
     missing = [name for name in names if name not in inputs]
     unknown = sorted(set(inputs) - set(names))
@@ -693,43 +696,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: (module, class) of every exception a user can cause; the module is imported only when used.
-_USER_ERRORS = (
-    ("vtac.bench", "BenchError"),
-    ("vtac.frontends.onnx", "OnnxError"),
-    ("vtac.passes.contraction", "CompileError"),
-    ("vtac.passes.dma", "DmaError"),
-    ("vtac.passes.embedding", "EmbeddingError"),
-    ("vtac.api", "IRError"),
-    ("vtac.passes.isel", "IselError"),
-    ("vtac.passes.uop_kernels", "KernelError"),
-    ("vtac.backends.reference", "ReferenceError"),
-    ("vtac.passes.tiling", "TilingError"),
-    ("vtac.runtime.assembly", "AssemblyError"),
-    ("vtac.runtime.config", "ConfigError"),
-    ("vtac.runtime.isa", "EncodingError"),
-    ("vtac.runtime.image", "ImageError"),
-    ("vtac.runtime.packing", "PackError"),
-    ("vtac.runtime.simulator", "SimError"),
-    ("vtac.runtime.timing", "TimingError"),
-)
-
-
-def user_errors() -> tuple[type[Exception], ...]:
-    """The user-error classes of the modules imported so far (a module not imported cannot
-    have raised its exception)."""
-    loaded = (getattr(sys.modules.get(module), name, None) for module, name in _USER_ERRORS)
-    return (CliError, *(cls for cls in loaded if isinstance(cls, type)))
-
-
-def __getattr__(name: str) -> Any:
-    """``USER_ERRORS``: every user-error class (importing their modules)."""
-    if name == "USER_ERRORS":
-        classes = (getattr(importlib.import_module(m), n) for m, n in _USER_ERRORS)
-        return (CliError, *classes)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def _silence_stdout() -> None:
     """Point stdout at /dev/null, so that the flush at exit does not fail on the closed pipe
     again (Python's documented recipe for SIGPIPE)."""
@@ -754,7 +720,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("vtac: interrupted", file=sys.stderr)
         return 130
-    except user_errors() as err:
+    except VtacError as err:
         if getattr(err, "location", None) is not None:
             print(err, file=sys.stderr)  # FILE:LINE:COL: error: ... and the source line
         else:

@@ -27,8 +27,14 @@ from vtac.api import print_ir
 from vtac.backends.reference import find_function, run_function
 from vtac.backends.vta import build_image
 from vtac.dialects import nn
-from vtac.dialects.vta import CONFIG_ATTR, config_attr
-from vtac.passes.contraction import CompileError, kernel_stages, read_embedding, workload_of
+from vtac.dialects.common import CONFIG_ATTR, config_attr
+from vtac.passes.contraction import (
+    CompileError,
+    CompileRefusal,
+    kernel_stages,
+    read_embedding,
+    workload_of,
+)
 from vtac.passes.embedding import Embedding
 from vtac.passes.insert_deps import InsertDeps
 from vtac.passes.isel import InstructionSelection
@@ -191,10 +197,11 @@ def check_size(function: func.FuncOp) -> None:
         if isinstance(v.type, TensorType)
     )
     if total > MAX_ARENA_BYTES:
-        raise CompileError(
+        raise CompileRefusal(
             f"@{function.sym_name.data} moves {total} bytes of tensors through DRAM, more than "
             f"vtac's limit of {MAX_ARENA_BYTES} bytes ({MAX_ARENA_BYTES >> 20} MiB) per program "
-            f"({ARENA_LIMIT_REASON})"
+            f"({ARENA_LIMIT_REASON})",
+            limit="the DRAM arena's size",
         )
 
 

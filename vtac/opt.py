@@ -33,6 +33,7 @@ from xdsl.xdsl_opt_main import xDSLOptMain
 
 from vtac import __version__
 from vtac.api import XDSL_PASSES, available_passes
+from vtac.errors import VtacError
 from vtac.parsing import (
     SourceParseError,
     SourceVerifyException,
@@ -138,7 +139,7 @@ class VtacOptMain(xDSLOptMain):
 def set_config(module: ModuleOp, spec: str) -> None:
     """Give ``module`` the hardware configuration ``spec`` (a shipped name or a file); a
     module that names another one already is an error."""
-    from vtac.dialects.vta import CONFIG_ATTR, config_attr, module_config
+    from vtac.dialects.common import CONFIG_ATTR, config_attr, module_config
 
     config = resolve_config(spec)
     if CONFIG_ATTR in module.attributes and module_config(module) != config:
@@ -217,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _error(str(err))
     except OSError as err:
         return _error(f"cannot open {err.filename}: {err.strerror}")
-    except ValueError as err:  # xDSL reports bad passes, options and file types so
+    except (VtacError, ValueError) as err:  # vtac's errors; xDSL's for bad passes, options, files
         return _error(str(err))
     except BaseException as err:  # noqa: BLE001 (a bug, but never a traceback)
         return _error(f"internal error ({type(err).__name__}): {err}")

@@ -28,6 +28,8 @@ from xdsl.parser import Parser
 from xdsl.utils.exceptions import MultipleSpansParseError, ParseError, VerifyException
 from xdsl.utils.lexer import Input, Location, Span
 
+from vtac.errors import InvalidInputError
+
 #: The deepest nesting of (), [] and {} accepted: far beyond real programs, well within
 #: Python's default recursion limit for xDSL's recursive parser.
 MAX_NESTING = 64
@@ -40,8 +42,10 @@ def _diagnostic(span: Span, message: str, severity: str = "error") -> str:
 
 
 @dataclasses.dataclass
-class SourceParseError(ParseError):
+class SourceParseError(ParseError, InvalidInputError):
     """A parse error, printed as a located diagnostic (with notes for related positions)."""
+
+    what = "IR text"
 
     notes: list[tuple[Span, str]] = dataclasses.field(default_factory=list)
 
@@ -55,9 +59,11 @@ class SourceParseError(ParseError):
         return self.span.get_location()
 
 
-class SourceVerifyException(VerifyException):
+class SourceVerifyException(VerifyException, InvalidInputError):
     """A verifier error at the source position of the operation that fails (``span``; None
     when that operation does not come from the text, e.g. an implicit module)."""
+
+    what = "IR"
 
     def __init__(self, message: str, span: Span | None, name: str) -> None:
         super().__init__(message)

@@ -42,11 +42,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from hypothesis import strategies as st
 
-from vtac.passes.contraction import CompileError
-from vtac.passes.dma import DmaError
+from vtac.errors import RefusalError
+from vtac.passes.contraction import STAGE_LAYOUT_LIMIT
 from vtac.passes.schedule import TileOptions
-from vtac.passes.tiling import Split, TilingError
-from vtac.passes.uop_kernels import KernelError
+from vtac.passes.tiling import Split
 from vtac.runtime.config import ConfigError, VTAConfig
 from vtac.runtime.isa import INSN_CLASSES, Instruction, Opcode
 
@@ -57,41 +56,17 @@ if TYPE_CHECKING:
 #: (``VTAC_FUZZ_CASE_SECONDS`` overrides it).
 CASE_SECONDS = float(os.environ.get("VTAC_FUZZ_CASE_SECONDS", "120"))
 
-#: What the compiler may raise to refuse a program or a forced choice it cannot honour...
-REFUSAL_TYPES: tuple[type[BaseException], ...] = (TilingError, CompileError, DmaError, KernelError)
-#: ... with a message naming the limit (one of these phrases).
-LIMIT_PHRASES = (
-    "exceed",  # buffer entries, micro-ops, loop iterations, row strides, DMA fields, padding
-    "need",  # "two virtual threads need a tile loop with 2 or more trips"
-    "no tiling fits",
-    "break a limit",
-    "must stay whole",
-    "is outside [",
-    "must name each loop once",
-    "must be innermost",
-    "is not a parallel loop",
-    "the parts before the last must add up",
-    "cannot be honoured",
-    "cannot be loaded part by part",
-    "cannot finish part by part",
-    "does not fit",
-)
-#: How the compiler refuses a chain whose stages agree on no layout between them.
-LAYOUT_REFUSAL = "does not re-layout"
-
 
 def is_refusal(err: BaseException) -> bool:
-    """Whether ``err`` is the compiler refusing with a clear error: a refusal type whose message
-    names the limit."""
-    return isinstance(err, REFUSAL_TYPES) and (
-        any(p in str(err) for p in LIMIT_PHRASES) or is_layout_refusal(err)
-    )
+    """Whether ``err`` is the compiler refusing with a clear error: a
+    :class:`~vtac.errors.RefusalError`, which names the limit (its ``limit``)."""
+    return isinstance(err, RefusalError)
 
 
 def is_layout_refusal(err: BaseException) -> bool:
     """Whether ``err`` refuses a chain whose stages agree on no layout for the tensor between
     them (vtac does not re-layout tensors between stages)."""
-    return isinstance(err, CompileError) and LAYOUT_REFUSAL in str(err)
+    return isinstance(err, RefusalError) and err.limit == STAGE_LAYOUT_LIMIT
 
 
 # ----------------------------------------------------------------------------- time limits

@@ -19,10 +19,13 @@ from xdsl.ir import Block, Operation, SSAValue
 from xdsl.utils.exceptions import VerifyException
 
 from vtac.dialects import nn
+from vtac.errors import InvalidInputError
 
 
-class ReferenceError(ValueError):
+class ReferenceError(InvalidInputError, ValueError):
     """Inputs that do not match the function, or an op the reference cannot run."""
+
+    what = "function or inputs"
 
 
 def wrap32(values: np.ndarray) -> np.ndarray:

@@ -19,13 +19,16 @@ from xdsl.dialects.builtin import ModuleOp, SymbolRefAttr
 from xdsl.targets import Target
 
 from vtac.dialects import vta
+from vtac.errors import InvalidInputError
 from vtac.runtime.assembly import disassemble_uops
 from vtac.runtime.image import BUFFER_ALIGN, ImageBuilder, ProgramImage
 from vtac.runtime.isa import Load, Store, elem_bytes, encode_uops, format_instruction
 
 
-class BackendError(ValueError):
+class BackendError(InvalidInputError, ValueError):
     """A vta module the backend cannot turn into a program image."""
+
+    what = "vta module"
 
 
 def _program(module: ModuleOp, name: str | None) -> vta.ProgramOp:

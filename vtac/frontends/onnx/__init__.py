@@ -19,10 +19,14 @@ The ``onnx`` package is an optional dependency (``pip install vtac[onnx]``): onl
 and the quantizer import it, and they say so when it is missing.
 """
 
+from vtac.errors import InvalidInputError
 
-class OnnxError(ValueError):
+
+class OnnxError(InvalidInputError, ValueError):
     """A model vtac cannot import, quantize or run (the message names the node, its operator and
     the reason), or a missing ``onnx`` package."""
+
+    what = "ONNX model"
 
 
 def require_onnx():  # type: ignore[no-untyped-def]

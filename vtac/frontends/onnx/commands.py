@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from vtac.cli import named_arrays
 from vtac.frontends.onnx import OnnxError, require_onnx
 
 
@@ -19,19 +20,6 @@ def _config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from vtac.runtime.config import resolve_config
 
     return resolve_config(args.config) if getattr(args, "config", None) else None
-
-
-def _arrays(specs: list[str]) -> dict[str, np.ndarray]:
-    arrays = {}
-    for spec in specs:
-        name, sep, file = spec.partition("=")
-        if not sep or not name or not file:
-            raise OnnxError(f"--input expects NAME=FILE.npy, got {spec!r}")
-        try:
-            arrays[name] = np.load(file, allow_pickle=False)
-        except (OSError, ValueError) as err:
-            raise OnnxError(f"--input {spec}: cannot read {file}: {err}") from None
-    return arrays
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -152,7 +140,7 @@ def run_onnx(args: argparse.Namespace) -> int:
     from vtac.frontends.onnx.network import compare, format_report, half_up_ties
 
     imported, network, seconds = _compile(args)
-    feeds = _arrays(args.input) or _random_feeds(network, args.seed)
+    feeds = named_arrays(args.input, "--input") or _random_feeds(network, args.seed)
     run = network.run(feeds)
     quantized = network.quantized_inputs(feeds)
     reference = reference_run(imported.module, quantized)
@@ -193,7 +181,7 @@ def sim_network(args: argparse.Namespace) -> int:
     from vtac.frontends.onnx.network import Network, format_report
 
     network = Network.load(args.image)
-    feeds = _arrays(args.input)
+    feeds = named_arrays(args.input, "--input")
     run = network.run(feeds, strict=args.strict)
     if args.output_dir:
         out = Path(args.output_dir)
