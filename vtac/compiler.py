@@ -121,7 +121,7 @@ def compile_module(
     InsertDeps().apply(ctx, work)
     image = build_image(work)
     image.workload = workload_of(function)
-    inputs = [b.name for b in image.buffers if b.role == "input"]
+    inputs = image.inputs()
     output = next(b.name for b in image.buffers if b.role == "output")
     seconds = time.perf_counter() - start
     return Compiled(image, stages, seconds, inputs, output)

@@ -78,6 +78,7 @@ def build_image(module: ModuleOp, name: str | None = None) -> ProgramImage:
                 packed=op.data(),  # packed at compile time
                 align=align.get(op.sym_name.data, 1),
                 planes=planes,
+                source=op.source.data if op.source else None,
             )
             placement[op.sym_name.data] = buf.offset
     for op in module.walk():
