@@ -7,7 +7,8 @@ The programs are drawn by :func:`vtac.testing.programs` (hypothesis, with a fixe
 runs on two versions of the compiler see the same programs while the strategies are unchanged),
 ``--chains`` only chains of two to four stages, ``--shipped`` on VTA's default configuration
 and batch2 only. Each case is compiled, simulated in strict mode and compared with the
-reference under the fuzzer's time limit.
+reference under the fuzzer's time limit. A chain's outcome other than a match is tallied with
+the embedding it was compiled with (``[auto]``, ``[fixed]``).
 """
 
 from __future__ import annotations
@@ -79,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         chosen = data.draw(config) if config is not None else None
         program = data.draw(programs(config=chosen, min_stages=2 if args.chains else 1))
         result = outcome(program)
+        if result != "match" and program.stages > 1:
+            result = f"[{program.embedding}] {result}"
         tally[result] += 1
         kinds["chains" if program.stages > 1 else "one stage"] += 1
         if result == "MISMATCH":
