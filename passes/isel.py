@@ -185,8 +185,12 @@ class InstructionSelection(ModulePass):
                     [StringAttr(s) for s in alu_selection(inner)]
                 )
         for chain in _chains(list(chosen)):
-            if len(chain) > 1:
-                chosen.update(zip(chain, _choose_jointly(chain, config, fixed), strict=True))
+            best = [chosen[op] for op in chain]
+            if not all(
+                _agrees(w, p, r, c, config)
+                for w, p, r, c in zip(chain, best, chain[1:], best[1:], strict=False)
+            ):
+                chosen.update(zip(chain, _choose_jointly(chain, best, config, fixed), strict=True))
         for inner, embedding in chosen.items():
             inner.attributes[EMBEDDING_ATTR] = embedding_attr(embedding)
 
@@ -220,15 +224,22 @@ def _chains(contractions: list[Operation]) -> list[list[Operation]]:
     return chains
 
 
-def _choose_jointly(chain: list[Operation], config: VTAConfig, fixed: bool) -> list[Embedding]:
-    """Embeddings of a chain's stages such that each stage reads the tensor before it in the
-    layout the stage before writes: the pairs that agree with the fewest issued MACs (then DRAM
-    bytes) over the chain, among each stage's own best embeddings (both operand orders) and
-    those derived from a neighbour's (the reader's lanes folding the loops the writer's lanes
-    fold). With ``fixed`` only TVM's embeddings are candidates. Where no choice agrees, each
-    stage keeps its best embedding and the tensor is laid out again between the stages."""
-    candidates = [_own_candidates(op, config, fixed) for op in chain]
+def _choose_jointly(
+    chain: list[Operation], best: list[Embedding], config: VTAConfig, fixed: bool
+) -> list[Embedding]:
+    """Embeddings of a chain's stages (whose ``best`` embeddings disagree on a layout between
+    them) such that each stage reads the tensor before it in the layout the stage before
+    writes: the choice with the fewest issued MACs (then DRAM bytes) over the chain, among each
+    stage's best embedding, its best with each operand order, TVM's, and those derived from a
+    neighbour's (the reader's lanes folding the loops the writer's lanes fold). With ``fixed``
+    only TVM's embeddings are candidates. Where no choice agrees, each stage keeps its best
+    embedding (and vtac-tile refuses the chain, saying why)."""
+    candidates = [[e] for e in best]
     if not fixed:
+        for op, found in zip(chain, candidates, strict=True):
+            for swap in (False, True) if iteration_space(op).swappable else ():
+                _add(found, _try(op, config, None, swap))
+            _add(found, _try(op, config, fixed_embedding(op), False))
         for i in range(1, len(chain)):
             for writer in list(candidates[i - 1]):
                 _add(candidates[i], _reader_for(chain[i - 1], writer, chain[i], config))
@@ -239,37 +250,21 @@ def _choose_jointly(chain: list[Operation], config: VTAConfig, fixed: bool) -> l
     def cost(e: Embedding) -> tuple[int, int]:
         return e.issued_macs, e.dram_bytes
 
-    # best[j]: (cost of the chain up to this stage, choices) ending in candidate j
-    best: list[tuple[tuple[int, int], list[Embedding]] | None] = [
-        (cost(e), [e]) for e in candidates[0]
-    ]
+    Path = tuple[tuple[int, int], list[Embedding]]
+    # paths[j]: the cheapest agreeing choices up to this stage that end in candidate j
+    paths: list[Path | None] = [(cost(e), [e]) for e in candidates[0]]
     for i in range(1, len(chain)):
-        step: list[tuple[tuple[int, int], list[Embedding]] | None] = []
+        step: list[Path | None] = []
         for e in candidates[i]:
-            options = [
-                (tuple(a + b for a, b in zip(total, cost(e), strict=True)), [*path, e])
-                for entry in best
-                if entry is not None
-                for total, path in [entry]
+            options: list[Path] = [
+                ((total[0] + cost(e)[0], total[1] + cost(e)[1]), [*path, e])
+                for total, path in filter(None, paths)
                 if _agrees(chain[i - 1], path[-1], chain[i], e, config)
             ]
             step.append(min(options, key=lambda o: o[0]) if options else None)
-        best = step
-    found = [entry for entry in best if entry is not None]
-    if not found:
-        return [c[0] for c in candidates]
-    return min(found, key=lambda o: o[0])[1]  # type: ignore[return-value]
-
-
-def _own_candidates(op: Operation, config: VTAConfig, fixed: bool) -> list[Embedding]:
-    """The stage's best embedding first, then its best with each operand order."""
-    found = [_select(op, config, fixed)]
-    if not fixed and iteration_space(op).swappable:
-        for swap in (False, True):
-            _add(found, _try(op, config, None, swap))
-    if not fixed:
-        _add(found, _select(op, config, True))
-    return found
+        paths = step
+    found = [p for p in paths if p is not None]
+    return min(found, key=lambda o: o[0])[1] if found else best
 
 
 def _add(candidates: list[Embedding], embedding: Embedding | None) -> None:
