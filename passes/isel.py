@@ -8,6 +8,10 @@ shifts of at most 15, the FPGA limit), a bias ``add`` to a tensor ADD, ``clip`` 
 ``relu`` to MAX with 0, a saturating ``cast`` to MIN 127 then MAX -128; a wrapping ``cast`` needs
 no instruction (STORE keeps the low 8 bits).
 
+In a chain of contractions (each reading the one before's int8 result), the stages must agree
+on the intermediate's DRAM layout: where their best embeddings disagree, the chain's embeddings
+are chosen jointly (see :func:`_choose_jointly`).
+
 Options: ``embedding=fixed`` forces TVM's fixed embedding (channels on the blocks, batch on
 BATCH) as a baseline; ``config=NAME_OR_PATH`` sets the module's hardware configuration.
 """
