@@ -440,8 +440,10 @@ class BufferOp(IRDLOperation):
 
     Optionally what the host sees: the logical tensor's ``dtype`` and ``shape``, its
     ``layout`` in DRAM (a :class:`~vtac.runtime.packing.PackSpec` in text form), for an
-    int32 result leaving the accelerator as int8 byte planes, ``planes``, and for data known
-    at compile time (weights, constants) its ``value``, already packed in that layout."""
+    int32 result leaving the accelerator as int8 byte planes, ``planes``, for data known
+    at compile time (weights, constants) its ``value``, already packed in that layout, and for
+    an input the program also reads in another layout, the ``source`` input this buffer holds
+    a copy of."""
 
     name = "vta.buffer"
     sym_name = attr_def(SymbolNameConstraint())
@@ -452,6 +454,7 @@ class BufferOp(IRDLOperation):
     layout = opt_attr_def(StringAttr)
     planes = opt_attr_def(IntegerAttr)
     value = opt_attr_def(DenseIntOrFPElementsAttr)
+    source = opt_attr_def(StringAttr)
     traits = traits_def(SymbolOpInterface())
 
     def logical_shape(self) -> tuple[int, ...] | None:

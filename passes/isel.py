@@ -8,6 +8,10 @@ shifts of at most 15, the FPGA limit), a bias ``add`` to a tensor ADD, ``clip`` 
 ``relu`` to MAX with 0, a saturating ``cast`` to MIN 127 then MAX -128; a wrapping ``cast`` needs
 no instruction (STORE keeps the low 8 bits).
 
+In a chain of contractions (each reading the one before's int8 result), the stages must agree
+on the intermediate's DRAM layout: where their best embeddings disagree, the chain's embeddings
+are chosen jointly (see :func:`_choose_jointly`).
+
 Options: ``embedding=fixed`` forces TVM's fixed embedding (channels on the blocks, batch on
 BATCH) as a baseline; ``config=NAME_OR_PATH`` sets the module's hardware configuration.
 """
@@ -179,18 +183,21 @@ class InstructionSelection(ModulePass):
                 raise IselError(f"config: {err}") from None
         config = module_config(op)
         chosen: dict[Operation, Embedding] = {}
+        fixed = self.embedding == "fixed"
         for inner in op.walk():
             if isinstance(inner, CONTRACTIONS):
-                fixed = self.embedding == "fixed"
                 chosen[inner] = _select(inner, config, fixed)
             elif isinstance(inner, EPILOGUES):
                 inner.attributes[ALU_ATTR] = ArrayAttr(
                     [StringAttr(s) for s in alu_selection(inner)]
                 )
-        for consumer in chosen:
-            producer = _producer(consumer)
-            if producer in chosen:
-                _agree(producer, consumer, chosen, config)
+        for chain in _chains(list(chosen)):
+            best = [chosen[op] for op in chain]
+            if not all(
+                _agrees(w, p, r, c, config)
+                for w, p, r, c in zip(chain, best, chain[1:], best[1:], strict=False)
+            ):
+                chosen.update(zip(chain, _choose_jointly(chain, best, config, fixed), strict=True))
         for inner, embedding in chosen.items():
             inner.attributes[EMBEDDING_ATTR] = embedding_attr(embedding)
 
@@ -211,34 +218,140 @@ def _producer(consumer: Operation) -> Operation | None:
     return next((f for f in found if f is not None), None)
 
 
-def _agree(
-    producer: Operation,
-    consumer: Operation,
-    chosen: dict[Operation, Embedding],
-    config: VTAConfig,
-) -> None:
-    """Make two chained contractions agree on the DRAM layout of the tensor between them:
-    keep both embeddings if the consumer reads it in the layout the producer writes, else
-    the first of (consumer fixed, producer fixed, both fixed) that agrees; when none does,
-    vtac-tile refuses the chain with the reason."""
+def _chains(contractions: list[Operation]) -> list[list[Operation]]:
+    """The contractions grouped into chains, each reading the one before (in program order)."""
+    chains: list[list[Operation]] = []
+    for op in contractions:
+        producer = _producer(op)
+        chain = next((c for c in chains if producer is not None and c[-1] is producer), None)
+        if chain is None:
+            chains.append([op])
+        else:
+            chain.append(op)
+    return chains
 
-    def agree(p: Embedding, c: Embedding) -> bool:
-        written = block(iteration_space(producer), p, config).out.spec
-        space = iteration_space(consumer)
-        lhs = _producer_of_value(consumer.operands[0]) is producer
-        name = space.lhs.name if lhs else space.rhs.name
-        blocked = block(space, c, config)
-        read = (blocked.inp if c.inp == name else blocked.wgt).spec
-        return written.same_layout(read)
 
-    p, c = chosen[producer], chosen[consumer]
-    options = [(p, c), (p, _select(consumer, config, True))]
-    options += [(_select(producer, config, True), c)]
-    options += [(_select(producer, config, True), _select(consumer, config, True))]
-    for new_p, new_c in options:
-        if agree(new_p, new_c):
-            chosen[producer], chosen[consumer] = new_p, new_c
-            return
+def _choose_jointly(
+    chain: list[Operation], best: list[Embedding], config: VTAConfig, fixed: bool
+) -> list[Embedding]:
+    """Embeddings of a chain's stages (whose ``best`` embeddings disagree on a layout between
+    them) such that each stage reads the tensor before it in the layout the stage before
+    writes: the choice with the fewest issued MACs (then DRAM bytes) over the chain, among each
+    stage's best embedding, its best with each operand order, TVM's, and those derived from a
+    neighbour's (the reader's lanes folding the loops the writer's lanes fold). With ``fixed``
+    only TVM's embeddings are candidates. Where no choice agrees, each stage keeps its best
+    embedding (and vtac-tile refuses the chain, saying why)."""
+    candidates = [[e] for e in best]
+    if not fixed:
+        for op, found in zip(chain, candidates, strict=True):
+            for swap in (False, True) if iteration_space(op).swappable else ():
+                _add(found, _try(op, config, None, swap))
+            _add(found, _try(op, config, fixed_embedding(op), False))
+        for i in range(1, len(chain)):
+            for writer in list(candidates[i - 1]):
+                _add(candidates[i], _reader_for(chain[i - 1], writer, chain[i], config))
+        for i in range(len(chain) - 2, -1, -1):
+            for reader in list(candidates[i + 1]):
+                _add(candidates[i], _writer_for(chain[i], chain[i + 1], reader, config))
+
+    def cost(e: Embedding) -> tuple[int, int]:
+        return e.issued_macs, e.dram_bytes
+
+    Path = tuple[tuple[int, int], list[Embedding]]
+    # paths[j]: the cheapest agreeing choices up to this stage that end in candidate j
+    paths: list[Path | None] = [(cost(e), [e]) for e in candidates[0]]
+    for i in range(1, len(chain)):
+        step: list[Path | None] = []
+        for e in candidates[i]:
+            options: list[Path] = [
+                ((total[0] + cost(e)[0], total[1] + cost(e)[1]), [*path, e])
+                for total, path in filter(None, paths)
+                if _agrees(chain[i - 1], path[-1], chain[i], e, config)
+            ]
+            step.append(min(options, key=lambda o: o[0]) if options else None)
+        paths = step
+    found = [p for p in paths if p is not None]
+    return min(found, key=lambda o: o[0])[1] if found else best
+
+
+def _add(candidates: list[Embedding], embedding: Embedding | None) -> None:
+    if embedding is not None and embedding not in candidates:
+        candidates.append(embedding)
+
+
+def _try(
+    op: Operation, config: VTAConfig, forced: dict[str, tuple[str, ...]] | None, swap: bool | None
+) -> Embedding | None:
+    try:
+        return select_embedding(iteration_space(op), config, forced=forced, swap=swap)
+    except EmbeddingError:
+        return None
+
+
+def _read_operand(writer: Operation, reader: Operation) -> Operand:
+    """The reader's operand that reads the writer's result."""
+    space = iteration_space(reader)
+    return space.lhs if _producer_of_value(reader.operands[0]) is writer else space.rhs
+
+
+def _reader_for(
+    writer: Operation, chosen: Embedding, reader: Operation, config: VTAConfig
+) -> Embedding | None:
+    """The reader's best embedding that reads the writer's result as its ``inp`` with the
+    lanes the writer writes (its batch lanes on the same tensor dimensions, its block_out
+    lanes as block_in), if one exists."""
+    out = iteration_space(writer).out
+    operand = _read_operand(writer, reader)
+    rename = {w: r for w, r in zip(out.dims, operand.dims, strict=True) if isinstance(r, str)}
+    batch, block_out = chosen.folded("batch"), chosen.folded("block_out")
+    if not all(loop in rename for loop in (*batch, *block_out)):
+        return None
+    forced = {
+        "batch": tuple(rename[loop] for loop in batch),
+        "block_in": tuple(rename[loop] for loop in block_out),
+    }
+    swap = operand is iteration_space(reader).rhs
+    if swap and not iteration_space(reader).swappable:
+        return None
+    return _try(reader, config, forced, swap)
+
+
+def _writer_for(
+    writer: Operation, reader: Operation, chosen: Embedding, config: VTAConfig
+) -> Embedding | None:
+    """The writer's best embedding that writes its result with the lanes the reader reads it
+    in as its ``inp`` (its batch lanes, its block_in lanes as block_out), if one exists."""
+    operand = _read_operand(writer, reader)
+    if chosen.inp != operand.name:
+        return None
+    out = iteration_space(writer).out
+    rename = {r: w for w, r in zip(out.dims, operand.dims, strict=True) if isinstance(r, str)}
+    batch, block_in = chosen.folded("batch"), chosen.folded("block_in")
+    if not all(loop in rename for loop in (*batch, *block_in)):
+        return None
+    forced = {
+        "batch": tuple(rename[loop] for loop in batch),
+        "block_out": tuple(rename[loop] for loop in block_in),
+    }
+    return _try(writer, config, forced, None)
+
+
+def _agrees(
+    writer: Operation, p: Embedding, reader: Operation, c: Embedding, config: VTAConfig
+) -> bool:
+    """Whether the reader under ``c`` reads the writer's result (under ``p``) in the layout
+    it is written in."""
+    written = block(iteration_space(writer), p, config).out.spec
+    space = iteration_space(reader)
+    name = _read_operand(writer, reader).name
+    blocked = block(space, c, config)
+    if c.inp == name:
+        read = blocked.inp.spec
+    elif c.wgt == name:
+        read = blocked.wgt.spec
+    else:
+        return False
+    return written.same_layout(read)
 
 
 def _producer_of_value(value: SSAValue) -> Operation | None:

@@ -27,7 +27,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from vtac.dialects import tile
-from vtac.passes.contraction import analyse_stages, kernels, through_layouts
+from vtac.passes.contraction import analyse_stages, kernels
 from vtac.runtime.packing import PackSpec
 
 
@@ -79,23 +79,28 @@ class Layout(ModulePass):
             stages = analyse_stages(function)
             entry = InsertPoint.at_start(function.body.block)
             for index, kernel in enumerate(stages):
-                users = {"inp": kernel.contraction, "wgt": kernel.contraction}
+                contraction = kernel.contraction
+                lhs = kernel.space.lhs.name
+                users = {
+                    "inp": (contraction, 0 if kernel.embedding.inp == lhs else 1),
+                    "wgt": (contraction, 0 if kernel.embedding.wgt == lhs else 1),
+                }
                 bias_add = next((o for o in kernel.chain if o.name == "nn.add"), None)
                 if bias_add is not None:
-                    users["bias"] = bias_add
-                for role, user in users.items():
+                    users["bias"] = (bias_add, 1)
+                for role, (user, operand) in users.items():
                     spec = kernel.layouts[role].spec  # type: ignore[attr-defined]
                     value = kernel.arguments[role]
                     source = kernel.source(role)
                     if source == "stage":  # the earlier stage's result, through its own pair
-                        value = next(v for v in user.operands if through_layouts(v) == value)
+                        value = user.operands[operand]
                         at = InsertPoint.before(user)
                     elif source == "constant":
                         at = InsertPoint.after(value.owner)  # type: ignore[arg-type]
                     else:
                         at = entry
                     _, unpack = _pair(value, spec, at)
-                    _replace_use(user, value, unpack.result)
+                    user.operands[operand] = unpack.result
                 out_spec = kernel.layouts["out"].spec  # type: ignore[attr-defined]
                 if index == len(stages) - 1:
                     ret = function.body.block.last_op

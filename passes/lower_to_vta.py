@@ -184,6 +184,8 @@ def _buffer(name: str, tensor: DramTensor) -> vta.BufferOp:
     buffer.attributes["layout"] = StringAttr(tensor.layout)
     if tensor.planes > 1:
         buffer.attributes["planes"] = IntegerAttr(tensor.planes, i64)
+    if tensor.source:
+        buffer.attributes["source"] = StringAttr(tensor.source)
     if tensor.value is not None:
         buffer.attributes["value"] = dense_attr(tensor.value, DTYPES[tensor.dtype])
     return buffer

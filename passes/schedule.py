@@ -50,7 +50,7 @@ from xdsl.dialects.builtin import (
     TensorType,
     i64,
 )
-from xdsl.ir import Attribute
+from xdsl.ir import Attribute, SSAValue
 from xdsl.passes import ModulePass
 
 from vtac.dialects import nn, tile
@@ -377,9 +377,11 @@ def part_options(loop: str, size: int, edge: str) -> list[Split]:
     return [Split(loop, sizes) for sizes in dict.fromkeys(options) if 0 < sum(sizes) < size]
 
 
-def _tensor(kernel: Kernel, role: str, names: dict[str, str]) -> DramTensor:
+def _tensor(
+    kernel: Kernel, role: str, names: dict[str, str], sources: dict[str, str]
+) -> DramTensor:
     """The DRAM tensor playing ``role`` (inp, wgt, bias, out), packed if it is a constant; an
-    earlier stage's result is an input."""
+    earlier stage's result is an input; ``sources`` names the input a copy holds."""
     spec = kernel.layouts[role].spec  # type: ignore[attr-defined]
     if role == "out":
         logical = kernel.result.type
@@ -396,7 +398,16 @@ def _tensor(kernel: Kernel, role: str, names: dict[str, str]) -> DramTensor:
         assert isinstance(const.value, DenseIntOrFPElementsAttr)
         value = spec.pack(dense_values(const.value), np.dtype(dtype).type)
     shape = tuple(logical.get_shape())
-    return DramTensor(names[role], image_role, dtype, shape, spec.to_text(), planes, value)
+    return DramTensor(
+        names[role],
+        image_role,
+        dtype,
+        shape,
+        spec.to_text(),
+        planes,
+        value,
+        sources.get(role, ""),
+    )
 
 
 def _attributes(kernel: Kernel, schedule: Schedule) -> dict[str, Attribute]:
@@ -406,8 +417,70 @@ def _attributes(kernel: Kernel, schedule: Schedule) -> dict[str, Attribute]:
     }
 
 
+@dataclass
+class _Names:
+    """The names of a function's DRAM tensors. A function argument or constant is one tensor
+    per layout it is read in: the first keeps its name, each other is a copy under a fresh
+    name (``x_1``) whose source is the argument (the host packs the argument into every copy;
+    no buffer holds two layouts). Results and intermediate results get names no argument
+    has."""
+
+    reserved: set[str]
+    given: dict[tuple[SSAValue, str], str] = dataclasses.field(default_factory=dict)
+    first: dict[SSAValue, str] = dataclasses.field(default_factory=dict)
+    used: set[str] = dataclasses.field(default_factory=set)
+
+    def fresh(self, base: str, own: bool = False) -> str:
+        """``base`` if it is free (or, with ``own``, reserved for this very tensor), else the
+        first free ``base_N``."""
+        taken = self.used | (set() if own else self.reserved)
+        name, count = base, 0
+        while name in taken:
+            count += 1
+            name = f"{base}_{count}"
+        self.used.add(name)
+        return name
+
+    def of(self, value: SSAValue, base: str, layout: str, argument: bool) -> tuple[str, str]:
+        """The name of ``value`` read in ``layout`` and the input it copies ("" if none)."""
+        key = (value, layout)
+        if key not in self.given:
+            primary = self.first.get(value)
+            if primary is None:
+                primary = self.first[value] = self.fresh(base, own=argument)
+                self.given[key] = primary
+            else:
+                self.given[key] = self.fresh(primary)
+        name = self.given[key]
+        return name, (self.first[value] if argument and name != self.first[value] else "")
+
+    def stage(self, kernel: Kernel, out: str) -> tuple[dict[str, str], dict[str, str]]:
+        """The names of a stage's tensors by role, and the sources of copies; ``out`` is the
+        name of its result."""
+        names, sources = {"out": out}, {}
+        for role, value in kernel.arguments.items():
+            source = kernel.source(role)
+            if source == "stage":
+                continue
+            layout = kernel.layouts[role].spec.to_text()  # type: ignore[attr-defined]
+            base = kernel.arg_name(role)
+            names[role], copy = self.of(value, base, layout, source == "argument")
+            if copy:
+                sources[role] = copy
+        return names, sources
+
+
+def _argument_names(function: func.FuncOp) -> dict[SSAValue, str]:
+    """Each argument's name: its name hint, else ``argN``."""
+    return {a: a.name_hint or f"arg{a.index}" for a in function.body.block.args}
+
+
 def _stage_kernel(
-    name: str, kernel: Kernel, schedule: Schedule, names: dict[str, str]
+    name: str,
+    kernel: Kernel,
+    schedule: Schedule,
+    names: dict[str, str],
+    sources: dict[str, str],
 ) -> tuple[list, list[str]]:
     """The globals and tile function of one stage, and the names of its arguments in order
     (function arguments as the source function orders them, the earlier stage's result first,
@@ -421,8 +494,8 @@ def _stage_kernel(
     steps = walk_tiles(kernel.blocked, schedule, kernel.epilogue, kernel.config)
     ops = build_kernel(
         name,
-        [(r, _tensor(kernel, r, names)) for r in arguments],
-        [(r, _tensor(kernel, r, names)) for r in constants],
+        [(r, _tensor(kernel, r, names, sources)) for r in arguments],
+        [(r, _tensor(kernel, r, names, sources)) for r in constants],
         steps,
         kernel.config,
         _attributes(kernel, schedule),
@@ -432,11 +505,10 @@ def _stage_kernel(
 
 def tile_kernel(kernel: Kernel, schedule: Schedule) -> list:
     """The globals and the tile-dialect function computing ``kernel`` under ``schedule``."""
-    names = {role: kernel.arg_name(role) for role in kernel.arguments}
-    names["out"] = "result"
-    if len(set(names.values())) != len(names):
-        raise CompileError(f"argument names clash with the result buffer: {sorted(names.values())}")
-    ops, _ = _stage_kernel(kernel.function.sym_name.data, kernel, schedule, names)
+    arg_names = _argument_names(kernel.function)
+    registry = _Names(set(arg_names.values()))
+    names, sources = registry.stage(kernel, registry.fresh("result"))
+    ops, _ = _stage_kernel(kernel.function.sym_name.data, kernel, schedule, names, sources)
     return ops
 
 
@@ -444,9 +516,15 @@ def check_chain(stages: list[Kernel]) -> None:
     """Every stage reads the result of the one before in the very layout it was written in
     (vtac does not re-layout tensors between stages), else a :class:`CompileError`."""
     for index, kernel in enumerate(stages[1:], start=1):
-        for role in kernel.arguments:
-            if kernel.source(role) != "stage":
-                continue
+        reading = [r for r in kernel.arguments if kernel.source(r) == "stage"]
+        if len(reading) > 1:
+            raise CompileRefusal(
+                f"stage {index} ({kernel.contraction.name}) reads the result of stage "
+                f"{index - 1} as {' and '.join(reading)}, two layouts of one tensor; vtac does "
+                "not re-layout tensors between stages, and a stage writes one layout",
+                limit=STAGE_LAYOUT_LIMIT,
+            )
+        for role in reading:
             operand = next(
                 v
                 for v in kernel.contraction.operands
@@ -465,17 +543,21 @@ def check_chain(stages: list[Kernel]) -> None:
 def tile_chain(function: func.FuncOp, options: TileOptions) -> list:
     """The globals, the stage kernels and the host function of a chain of stages (each stage
     planned on its own under ``options``; the layouts of intermediate results kept as
-    vtac-layout gave them, so that writer and reader agree)."""
+    vtac-layout gave them, so that writer and reader agree; an argument read in several
+    layouts passed once per layout, see :class:`_Names`)."""
     stages = analyse_stages(function)
     check_chain(stages)
     name = function.sym_name.data
-    args = list(function.body.block.args)
-    arg_names = {a: (a.name_hint or f"arg{a.index}") for a in args}
+    arg_names = _argument_names(function)
+    registry = _Names(set(arg_names.values()))
     count = len(stages)
     ops: list = []
     calls: list[tuple[str, list[str]]] = []
     host_args: dict[str, DramTensor] = {}
     scratch: list[DramTensor] = []
+    results = [
+        registry.fresh("result" if i == count - 1 else f"stage{i}_result") for i in range(count)
+    ]
     for index, kernel in enumerate(stages):
         last = index == count - 1
         kept = {r for r in kernel.arguments if kernel.source(r) == "stage"} | set(
@@ -483,22 +565,12 @@ def tile_chain(function: func.FuncOp, options: TileOptions) -> list:
         )
         blocked = dataclasses.replace(kernel.blocked, kept=frozenset(kept))
         schedule, laid_out = plan(dataclasses.replace(kernel, blocked=blocked), options)
-        names = {}
-        for role, value in laid_out.arguments.items():
-            source = laid_out.source(role)
-            if source == "stage":
-                names[role] = f"stage{index - 1}_result"
-            elif source == "argument":
-                names[role] = arg_names[value]  # type: ignore[index]
-            else:
-                names[role] = laid_out.arg_name(role)
-        names["out"] = "result" if last else f"stage{index}_result"
-        if len(set(names.values())) != len(names):
-            raise CompileError(
-                f"stage {index}: argument names clash with its tensors: {sorted(names.values())}"
-            )
+        names, sources = registry.stage(laid_out, results[index])
+        for role in laid_out.arguments:
+            if laid_out.source(role) == "stage":
+                names[role] = results[index - 1]
         callee = f"{name}_stage{index}"
-        stage_ops, used = _stage_kernel(callee, laid_out, schedule, names)
+        stage_ops, used = _stage_kernel(callee, laid_out, schedule, names, sources)
         ops += stage_ops
         calls.append((callee, used))
         for tensor_name, arg in zip(used, stage_ops[-1].body.block.args, strict=True):
@@ -507,11 +579,11 @@ def tile_chain(function: func.FuncOp, options: TileOptions) -> list:
                 scratch.append(dataclasses.replace(tensor, role="scratch"))
             elif tensor_name not in {t.name for t in scratch}:
                 host_args.setdefault(tensor_name, tensor)
-    clash = {t.name for t in scratch} & set(host_args)
-    if clash:
-        raise CompileError(f"argument names clash with intermediate results: {sorted(clash)}")
-    order = {arg_names[a]: i for i, a in enumerate(args)}
-    arguments = sorted(host_args.values(), key=lambda t: (t.role == "output", order.get(t.name, 0)))
+    order = {n: i for i, n in enumerate(arg_names.values())}
+    arguments = sorted(
+        host_args.values(),
+        key=lambda t: (t.role == "output", order.get(t.source or t.name, 0), bool(t.source)),
+    )
     host = build_host(name, arguments, scratch, calls, {STAGES_ATTR: IntegerAttr(count, i64)})
     return [*ops, host]
 

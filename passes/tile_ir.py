@@ -10,7 +10,9 @@ already packed. Each carries ``vtac.buffer``, what the host needs to see the ten
 
 (``role``: input, weight, constant or output; ``dtype`` the DRAM element type; ``shape`` and
 ``layout`` the logical tensor and its :class:`~vtac.runtime.packing.PackSpec`; ``planes`` = 4
-for an int32 result leaving the accelerator as four int8 byte planes.)
+for an int32 result leaving the accelerator as four int8 byte planes; ``source``, on an input
+the program reads in several layouts, the input a copy in another layout holds: the host packs
+the input into each copy, and no buffer ever holds two layouts.)
 
 The body allocates the on-chip buffers (``memref.alloc`` in ``#tile.mem<inp|wgt|acc>``, one per
 space, each the whole buffer) and is the tile walk written out: ``tile.dma_load``,
@@ -86,6 +88,8 @@ class DramTensor:
     planes: int = 1
     #: the packed contents of a tensor known at compile time
     value: np.ndarray | None = None
+    #: the input this tensor copies in its own layout ("": none, it is the input itself)
+    source: str = ""
 
     def spec(self) -> PackSpec:
         return PackSpec.from_text(self.layout, self.shape)
@@ -104,6 +108,8 @@ class DramTensor:
         }
         if self.planes > 1:
             entries["planes"] = IntegerAttr(self.planes, i64)
+        if self.source:
+            entries["source"] = StringAttr(self.source)
         return DictionaryAttr(entries)
 
     @staticmethod
@@ -125,6 +131,7 @@ class DramTensor:
         planes = data.get("planes", IntegerAttr(1, i64))
         if not isinstance(planes, IntegerAttr) or planes.value.data < 1:
             raise TileIRError(f"{where}: 'planes' must be a positive integer")
+        source = text("source") if "source" in data else ""
         tensor = DramTensor(
             text("name"),
             text("role"),
@@ -132,6 +139,7 @@ class DramTensor:
             tuple(int(v) for v in shape.get_values()),
             text("layout"),
             planes.value.data,
+            source=source,
         )
         if tensor.dtype not in DTYPES:
             raise TileIRError(f"{where}: dtype must be one of {', '.join(DTYPES)}")
@@ -331,11 +339,21 @@ def read_host(function: func.FuncOp) -> TileKernel:
                         f"{_where(op)}: {outer.name} is {outer.memref_type()}, "
                         f"@{callee.sym_name.data} takes {tensor.memref_type()}"
                     )
+                if not outer.spec().same_layout(tensor.spec()):
+                    raise TileIRError(
+                        f"{_where(op)}: {outer.name} is laid out as {outer.layout!r}, "
+                        f"@{callee.sym_name.data} reads {tensor.name} as {tensor.layout!r}"
+                    )
                 bound[local] = outer.name
             for local, tensor in kernel.tensors.items():
                 if local not in bound:  # a global of the kernel
+                    known = globals_.setdefault(tensor.name, tensor)
+                    if known is not tensor and not _same_constant(known, tensor):
+                        raise TileIRError(
+                            f"{_where(op)}: two constants named {tensor.name} differ in "
+                            "layout or value"
+                        )
                     bound[local] = tensor.name
-                    globals_[tensor.name] = tensor
             if steps:
                 steps.append(None)
             steps += [
@@ -350,6 +368,16 @@ def read_host(function: func.FuncOp) -> TileKernel:
         raise TileIRError(f"{where}: buffer names repeat: {sorted(names)}")
     ordered = sorted(found, key=lambda t: t.role == "output")  # outputs last
     return TileKernel(function, {t.name: t for t in ordered}, steps)
+
+
+def _same_constant(a: DramTensor, b: DramTensor) -> bool:
+    """Whether two kernels' constants are one tensor (same layout and packed value)."""
+    return (
+        (a.dtype, a.shape, a.layout, a.planes) == (b.dtype, b.shape, b.layout, b.planes)
+        and a.value is not None
+        and b.value is not None
+        and np.array_equal(a.value, b.value)
+    )
 
 
 def _callee(module: Operation | None, call: func.CallOp) -> func.FuncOp:

@@ -67,6 +67,14 @@ class Buffer:
     layout: PackSpec | None = None
     #: int32 results leave VTA as 4 int8 byte planes (STORE keeps 8 bits): planes = 4
     planes: int = 1
+    #: for a copy of an input in another layout (the program reads the input in several
+    #: layouts, one buffer each): the input's name, which the host packs into every copy
+    source: str | None = None
+
+    @property
+    def input_name(self) -> str:
+        """The input this buffer holds: its ``source``, else its own name."""
+        return self.source or self.name
 
     @property
     def packed_shape(self) -> tuple[int, ...]:
@@ -83,7 +91,7 @@ class Buffer:
             "shape": list(self.shape),
             "layout": self.layout.to_json() if self.layout else None,
             "planes": self.planes,
-        }
+        } | ({"source": self.source} if self.source is not None else {})
 
 
 @dataclass(frozen=True)
@@ -120,9 +128,19 @@ class ProgramImage:
         known = ", ".join(b.name for b in self.buffers) or "none"
         raise ImageError(f"no buffer named {name!r} (buffers: {known})")
 
+    def inputs(self) -> list[str]:
+        """The names of the program's inputs, in buffer order (an input read in several
+        layouts has one buffer per layout, all of them filled by :meth:`set_input`)."""
+        return list(dict.fromkeys(b.input_name for b in self.buffers if b.role == "input"))
+
     def set_input(self, name: str, array: np.ndarray, dram: np.ndarray | None = None) -> None:
-        """Pack ``array`` (logical shape) into its buffer in ``dram`` (default: the image's)."""
-        buf = self.buffer(name)
+        """Pack ``array`` (logical shape) into the input's buffer in ``dram`` (default: the
+        image's), or into each of its buffers, one per layout the program reads it in."""
+        for buf in [b for b in self.buffers if b.input_name == name] or [self.buffer(name)]:
+            self._set(buf, array, dram)
+
+    def _set(self, buf: Buffer, array: np.ndarray, dram: np.ndarray | None) -> None:
+        name = buf.input_name
         array = np.asarray(array)
         if buf.planes > 1:
             raise ImageError(f"buffer {name} holds byte planes of a result: it cannot be set")
@@ -280,11 +298,16 @@ class ProgramImage:
                     f"elements the program moves"
                 )
         names = set()
+        inputs: dict[str, Buffer] = {}
         for index, buf in enumerate(self.buffers):
             _check_fields(buf, index)
             if buf.name in names:
                 raise ImageError(f"buffer {buf.name!r} appears twice")
             names.add(buf.name)
+            if buf.source is not None:
+                _check_copy(buf, inputs.get(buf.source))
+            if buf.role == "input":
+                inputs.setdefault(buf.input_name, buf)
             if buf.role not in ROLES:
                 raise ImageError(f"buffer {buf.name}: role {buf.role!r} is not one of {ROLES}")
             if buf.dtype not in DTYPES:
@@ -332,6 +355,21 @@ class ProgramImage:
                 )
 
 
+def _check_copy(buf: Buffer, first: Buffer | None) -> None:
+    """A buffer holding a copy of an input in another layout: an input whose source names an
+    input buffer before it of the same dtype and logical shape."""
+    what = f"buffer {buf.name}: source"
+    if not _is(buf.source, str) or buf.role != "input":
+        raise ImageError(f"{what} {buf.source!r}: only an input buffer names its input (a string)")
+    if first is None:
+        raise ImageError(f"{what} {buf.source!r} is no input buffer before it")
+    if (first.dtype, first.shape) != (buf.dtype, buf.shape):
+        raise ImageError(
+            f"{what} {buf.source!r} is {first.dtype} {first.shape}, this copy {buf.dtype} "
+            f"{buf.shape}"
+        )
+
+
 def _is(value: Any, kind: type) -> bool:
     """``isinstance`` where a JSON boolean is not an integer."""
     return isinstance(value, kind) and not (kind is int and isinstance(value, bool))
@@ -350,6 +388,7 @@ _BUFFER_FIELDS = {
     "shape": list,
     "layout": dict,
     "planes": int,
+    "source": str,
 }
 
 
@@ -367,11 +406,11 @@ def _workload(meta: dict[str, Any], where: str) -> Workload | None:
 def _buffer_from_json(entry: Any, where: str, index: int) -> Buffer:
     if not isinstance(entry, dict):
         raise ImageError(f"{where}: buffer {index} is not an object")
-    values = {**{"layout": None, "planes": 1}, **entry}
+    values = {**{"layout": None, "planes": 1, "source": None}, **entry}
     for key, kind in _BUFFER_FIELDS.items():
         if key not in values:
             raise ImageError(f"{where}: buffer {index}: '{key}' missing")
-        if not (_is(values[key], kind) or (key == "layout" and values[key] is None)):
+        if not (_is(values[key], kind) or (key in ("layout", "source") and values[key] is None)):
             raise ImageError(
                 f"{where}: buffer {index}: '{key}' must be {_JSON_NAMES[kind]}, got {values[key]!r}"
             )
@@ -395,6 +434,7 @@ def _buffer_from_json(entry: Any, where: str, index: int) -> Buffer:
         tuple(values["shape"]),
         layout,
         values["planes"],
+        values["source"],
     )
 
 
@@ -499,12 +539,13 @@ class ImageBuilder:
         align: int = BUFFER_ALIGN,
         planes: int = 1,
         packed: np.ndarray | None = None,
+        source: str | None = None,
     ) -> Buffer:
         """Reserve a buffer and fill it with ``data``, given in logical shape, or with
-        ``packed``, already in its layout."""
+        ``packed``, already in its layout; ``source`` names the input it copies."""
         align = max(align, BUFFER_ALIGN)
         offset = -(-self.size // align) * align
-        buf = Buffer(name, role, offset, 0, dtype, tuple(shape), layout, planes)
+        buf = Buffer(name, role, offset, 0, dtype, tuple(shape), layout, planes, source)
         buf.size = math.prod(buf.packed_shape) * np.dtype(DTYPES[dtype]).itemsize
         if offset + buf.size > MAX_ARENA_BYTES:
             raise ImageError(

@@ -105,15 +105,22 @@ def test_intermediate_is_a_scratch_buffer_of_the_image() -> None:
     assert work is not None and work.macs == 8 * 64 * 32 + 8 * 32 * 16
 
 
-def test_chains_that_need_a_relayout_are_refused() -> None:
+def test_stages_choose_embeddings_that_agree_on_the_layout_between_them() -> None:
+    """The second product reads the first one's result as its right-hand side: the stages'
+    own best embeddings disagree on its layout, so vtac-isel chooses them jointly (the first
+    product transposed writes what the second reads as its input). TVM's fixed embeddings
+    agree on no layout: that chain is refused (vtac does not re-layout between stages)."""
     text = MATMUL_CHAIN.replace("nn.matmul %r, %c", "nn.matmul %c2, %r").replace(
         "(tensor<20x40xi8>, tensor<40x24xi8>) -> tensor<20x24xi32>",
         "(tensor<24x20xi8>, tensor<20x40xi8>) -> tensor<24x40xi32>",
     )
     text = text.replace("%c: tensor<40x24xi8>", "%c2: tensor<24x20xi8>")
     text = text.replace("tensor<20x24xi32>", "tensor<24x40xi32>")
+    report = run_module(vtac.parse_ir(text))
+    assert report.match
+    assert report.compiled.stages[0].embedding.inp == "rhs"  # the first product transposed
     with pytest.raises(CompileError, match="does not re-layout tensors between stages"):
-        compile_module(vtac.parse_ir(text))
+        compile_module(vtac.parse_ir(text), embedding="fixed")
 
 
 def test_a_result_used_twice_is_refused() -> None:

@@ -151,7 +151,7 @@ def compile_module(
         progress("backend: program image")
     image = build_image(work)
     image.workload = workload_of(function)
-    inputs = [b.name for b in image.buffers if b.role == "input"]
+    inputs = image.inputs()
     output = next(b.name for b in image.buffers if b.role == "output")
     seconds = time.perf_counter() - start
     return Compiled(image, stages, seconds, inputs, output)

@@ -56,6 +56,10 @@ if TYPE_CHECKING:
 #: (``VTAC_FUZZ_CASE_SECONDS`` overrides it).
 CASE_SECONDS = float(os.environ.get("VTAC_FUZZ_CASE_SECONDS", "120"))
 
+#: A file :func:`check_program` appends one line per case to (``VTAC_FUZZ_LOG``): ``match``,
+#: ``refused: <message>`` or ``FAILED: <what>``, to count a long run's outcomes.
+CASE_LOG = os.environ.get("VTAC_FUZZ_LOG", "")
+
 
 def is_refusal(err: BaseException) -> bool:
     """Whether ``err`` is the compiler refusing with a clear error: a
@@ -204,11 +208,23 @@ class FunctionBuilder:
     args: list[tuple[str, str, tuple[int, ...]]] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
     count: int = 0
+    #: whether operands may reuse arguments (:meth:`shared`) and values read elsewhere
+    share: bool = False
 
     def argument(self, name: str, dims: tuple[int, ...], element: str) -> str:
         """Add an argument; return its SSA name."""
         self.args.append((name, _t(dims, element), dims))
         return f"%{name}"
+
+    def shared(
+        self, draw: st.DrawFn, element: str, fits: Callable[[tuple[int, ...]], bool]
+    ) -> tuple[str, tuple[int, ...]] | None:
+        """Now and then (when ``share`` is drawn) an existing argument of ``element`` whose
+        dims ``fits`` accepts, to feed one more operand: its SSA name and dims."""
+        found = [(f"%{n}", d) for n, t, d in self.args if t.endswith(f"x{element}>") and fits(d)]
+        if not found or not self.share or not draw(st.booleans()):
+            return None
+        return draw(st.sampled_from(found))
 
     def op(self, text: str) -> str:
         """Add ``%vN = <text>``; return the new value's SSA name."""
@@ -247,7 +263,10 @@ def draw_contraction(
     """A dense, matmul or conv2d: (its value, its int32 result shape, its channel count). Its
     operands are new arguments (``%x`` and ``%w``, suffixed by ``stage`` after the first), or,
     given a ``source`` (the int8 value of the stage before and its shape), that value and one
-    new argument: the data input of a conv2d, either operand of a dense or matmul."""
+    new argument: the data input of a conv2d, either operand of a dense or matmul. With
+    ``fn.share``, an operand may instead be an argument an earlier stage reads (the same
+    weights in two stages, one stage's data as another's weights) or the op's other operand
+    (``nn.dense %x, %x``, ``nn.dense %h, %h``), in whatever role its shape fits."""
     suffix = str(stage) if stage else ""
     if kind == "conv2d":
         if source is None:
@@ -255,8 +274,14 @@ def draw_contraction(
             n = draw(st.integers(1, 2))
         else:
             n, c, h, w = source[1]
-        k = draw(st.sampled_from([1, 4, 16, 24]))
-        r, s = draw(st.integers(1, 7)), draw(st.integers(1, 7))
+        reused = fn.shared(draw, "i8", lambda d: len(d) == 4 and d[1] == c and source is not None)
+        if reused is not None:
+            wt, (k, _, r, s) = reused
+        else:
+            # with sharing, as many output channels as input ones now and then, so that a
+            # later stage can take the same weights
+            k = draw(st.sampled_from([1, 4, 16, 24] + ([c] if fn.share else [])))
+            r, s = draw(st.integers(1, 7)), draw(st.integers(1, 7))
         sh, sw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
         if source is None:
             # paddings as wide as the kernel or wider, and past the 15 elements a LOAD can add
@@ -270,7 +295,8 @@ def draw_contraction(
                 for extent, size in ((r, h), (s, w))
             )
             x = source[0]
-        wt = fn.argument(f"w{suffix}", (k, c, r, s), "i8")
+        if reused is None:
+            wt = fn.argument(f"w{suffix}", (k, c, r, s), "i8")
         oh, ow = (h + 2 * ph - r) // sh + 1, (w + 2 * pw - s) // sw + 1
         shape = (n, k, oh, ow)
         value = fn.op(
@@ -280,20 +306,42 @@ def draw_contraction(
         )
         return value, shape, k
     # dense: x [a, c] and w [b, c]; matmul: x [a, c] and w [c, b]; the result is [a, b]
+    dense = kind == "dense"
+    x = w = ""
     if source is None:
-        side, src = "new", ""
         a, b, c = (draw(st.integers(1, 70)) for _ in range(3))
+        if fn.share and draw(st.booleans()):  # one value as both operands
+            b = a if dense else c
+            if not dense:
+                a = c
+            x = w = fn.argument("x", (a, c), "i8")
+        elif fn.share and draw(st.booleans()):  # square weights a later stage can take
+            b = c
     else:
         src, (rows, cols) = source
         side = draw(st.sampled_from(["lhs", "lhs", "rhs"]))
         if side == "rhs":
-            b, c = (rows, cols) if kind == "dense" else (cols, rows)
-            a = draw(st.integers(1, 70))
+            b, c = (rows, cols) if dense else (cols, rows)
+            w = src
+            reused = fn.shared(draw, "i8", lambda d: len(d) == 2 and d[1] == c)
+            if reused is not None:
+                x, (a, _) = reused
+            else:
+                a = draw(st.integers(1, 70))
         else:
-            a, c, b = rows, cols, draw(st.integers(1, 70))
-    lhs_dims, rhs_dims = (a, c), ((b, c) if kind == "dense" else (c, b))
-    x = src if side == "lhs" else fn.argument(f"x{suffix}", lhs_dims, "i8")
-    w = src if side == "rhs" else fn.argument(f"w{suffix}", rhs_dims, "i8")
+            a, c = rows, cols
+            x = src
+            reused = fn.shared(draw, "i8", lambda d: len(d) == 2 and d[1 if dense else 0] == c)
+            if reused is not None:
+                w, dims = reused
+                b = dims[0 if dense else 1]
+            elif fn.share and (dense or rows == cols) and draw(st.booleans()):
+                w, b = src, rows  # the stage before's result as both operands
+            else:
+                b = draw(st.integers(1, 70))
+    lhs_dims, rhs_dims = (a, c), ((b, c) if dense else (c, b))
+    x = x or fn.argument(f"x{suffix}", lhs_dims, "i8")
+    w = w or fn.argument(f"w{suffix}", rhs_dims, "i8")
     shape = (a, b)
     value = fn.op(
         f"nn.{kind} {x}, {w} : ({_t(lhs_dims, 'i8')}, {_t(rhs_dims, 'i8')}) -> {_t(shape, 'i32')}"
@@ -328,7 +376,8 @@ def draw_epilogue(
             amount = draw(st.integers(0, 20))
             value = fn.op(f"nn.shr {value} {{amount = {amount} : i64}} : ({t}) -> {t}")
         elif op == "bias":
-            bias = fn.argument(f"bias{stage or ''}", (channels,), "i32")
+            reused = fn.shared(draw, "i32", lambda d: d == (channels,))
+            bias = reused[0] if reused else fn.argument(f"bias{stage or ''}", (channels,), "i32")
             value = fn.op(f"nn.add {value}, {bias} : ({t}, tensor<{channels}xi32>) -> {t}")
         elif op == "clip":
             low = draw(st.integers(-300, 100))
@@ -346,16 +395,23 @@ def draw_epilogue(
 
 
 @st.composite
-def programs(draw: st.DrawFn, config: VTAConfig | None = None, max_stages: int = 4) -> Program:
-    """An nn function, with inputs, on ``config`` or one of :func:`any_configs`: a chain of 1
-    to ``max_stages`` contractions (one most often), each with an epilogue chain, every stage
-    but the last requantized to int8 and fed to the next (a conv2d's data input, either
-    operand of a dense or matmul)."""
+def programs(
+    draw: st.DrawFn, config: VTAConfig | None = None, max_stages: int = 4, min_stages: int = 1
+) -> Program:
+    """An nn function, with inputs, on ``config`` or one of :func:`any_configs`: a chain of
+    ``min_stages`` to ``max_stages`` contractions (one most often), each with an epilogue
+    chain, every stage but the last requantized to int8 and fed to the next (a conv2d's data
+    input, either operand of a dense or matmul). Half of the functions share values between
+    operands (see :func:`draw_contraction`: the same argument in several roles or stages, one
+    op reading a value twice, one bias in two stages); a chain is compiled with the CP-SAT
+    embedding or TVM's fixed one, whose stages disagree on layouts more often."""
     config = config or draw(any_configs())
-    stages = draw(st.sampled_from([1, 1, *range(2, max_stages + 1)]))
+    stages = draw(
+        st.sampled_from([1, 1] * (min_stages < 2) + [*range(max(2, min_stages), max_stages + 1)])
+    )
     kind = draw(st.sampled_from(["dense", "matmul", "conv2d"]))
     seed = draw(st.integers(0, 2**31 - 1))
-    fn = FunctionBuilder()
+    fn = FunctionBuilder(share=draw(st.booleans()))
     source: tuple[str, tuple[int, ...]] | None = None
     for stage in range(stages):
         if stage and kind != "conv2d":
@@ -366,7 +422,8 @@ def programs(draw: st.DrawFn, config: VTAConfig | None = None, max_stages: int =
             draw, fn, value, shape, channels, to_int8=not last, stage=stage
         )
         source = (result, shape)
-    return Program(fn.function(result, _t(shape, element)), fn.inputs(seed), config)
+    embedding = draw(st.sampled_from(["auto", "fixed"])) if stages > 1 else "auto"
+    return Program(fn.function(result, _t(shape, element)), fn.inputs(seed), config, embedding)
 
 
 def _t(shape: tuple[int, ...], element: str) -> str:
@@ -548,11 +605,15 @@ def check_program(
                 **program.compile_options(),  # type: ignore[arg-type]
             )
     except CaseTimeout as err:
+        _log(f"FAILED: {err}")
         raise AssertionError(failure(program, str(err))) from None
     except Exception as err:
         if refused is not None and refused(err):
+            _log(f"refused: {str(err).splitlines()[0]}")
             return None
+        _log(f"FAILED: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
         raise AssertionError(failure(program, f"{type(err).__name__}: {err}")) from err
+    _log("match" if report.match else "FAILED: mismatch")
     if not report.match:
         got, want = report.outputs["result"], report.outputs["reference"]
         detail = (
@@ -564,6 +625,12 @@ def check_program(
             failure(program, f"the compiled program computes a different result ({detail})")
         )
     return report
+
+
+def _log(outcome: str) -> None:
+    if CASE_LOG:
+        with open(CASE_LOG, "a") as log:
+            log.write(outcome + "\n")
 
 
 def check_deterministic(

@@ -81,6 +81,7 @@ def build_image(module: ModuleOp, name: str | None = None) -> ProgramImage:
                 packed=op.data(),  # packed at compile time
                 align=align.get(op.sym_name.data, 1),
                 planes=planes,
+                source=op.source.data if op.source else None,
             )
             placement[op.sym_name.data] = buf.offset
     for op in module.walk():
@@ -134,6 +135,8 @@ def assembly(module: ModuleOp, name: str | None = None) -> str:
             if buf.planes > 1:  # STORE moves 8 bits: int32 results leave as byte planes
                 what = f"{logical} int32 in {buf.planes} byte planes, each of"
             lines.append(f"#   {what} layout {buf.layout.to_text()}")
+        if buf.source is not None:
+            lines.append(f"#   a copy of input {buf.source} in this layout: set it as well")
         if buf.name in constants:
             lines.append(
                 f"#   constant {buf.name}: its packed data is not printed here; supply it as the "

@@ -1,4 +1,4 @@
-// RUN: not vtac-opt %s -p vtac-isel,vtac-layout,vtac-tile 2>&1 | filecheck %s
+// RUN: not vtac-opt %s -p "vtac-isel{embedding=fixed},vtac-layout,vtac-tile" 2>&1 | filecheck %s
 
 // The second product reads the first one's result as its right-hand side: as weights, in
 // 16x16 blocks, a layout the first product cannot write (it writes accumulator rows), and
