@@ -28,10 +28,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from vtac.passes.blocking import BlockedOp, reorder_for_tiles
 from vtac.passes.dma import DmaError
 from vtac.passes.lower_to_vta import UOP_BUDGET
-from vtac.passes.tile_walk import Compute, Dma, Step, walk_tiles
-from vtac.passes.tiling import Schedule, TilingError
+from vtac.passes.tile_walk import Compute, Dma, Epilogue, Step, walk_tiles
+from vtac.passes.tiling import Schedule, TilingError, ranked_tiles
 from vtac.passes.tokens import COMPUTE, LOAD, STORE, Access, assign_tokens
 from vtac.passes.uop_kernels import KernelError, KernelInsn, build_kernels
 from vtac.runtime.cost_model import Estimate, Stage, modules_of
@@ -333,3 +334,40 @@ class FastModel:
             round(total[7]),
             time.perf_counter() - start,
         )
+
+
+@dataclass(frozen=True)
+class BlockedStage:
+    """A stage as the cost layer sees it: a blocked contraction and its epilogue."""
+
+    blocked: BlockedOp
+    epilogue: Epilogue
+
+
+def best_tiling_cycles(
+    blocked: BlockedOp, epilogue: Epilogue, target: Target, count: int = 3
+) -> int | None:
+    """The fewest cycles the fast model gives the ``count`` tilings of ``blocked`` that the
+    analytic model and the replay rank best (layouts refined for the tiles, no edge splits):
+    what an embedding costs. None if no tiling fits."""
+    passes = len(epilogue.steps) + epilogue.planes - 1
+    try:
+        candidates = ranked_tiles(
+            blocked.problem(target.config, alu_passes=passes),
+            target.config,
+            target.timing,
+            relayout=True,
+            count=count,
+        )
+    except TilingError:
+        return None
+    model = FastModel(target)
+    best: int | None = None
+    for schedule in candidates:
+        laid_out = (
+            reorder_for_tiles(blocked, schedule.tile) if schedule.refined_layouts else blocked
+        )
+        estimate = model.estimate([(BlockedStage(laid_out, epilogue), schedule)])
+        if estimate is not None and (best is None or estimate.cycles < best):
+            best = estimate.cycles
+    return best
