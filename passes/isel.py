@@ -253,10 +253,10 @@ def _cheaper(op: Operation, auto: Embedding, target: Target) -> Embedding:
         return auto
     space = iteration_space(op)
     epilogue, bias = _epilogue(op)
-    costs = []
-    for embedding in (auto, fixed):
-        blocked = block(space, embedding, target.config, bias)
-        costs.append(best_tiling_cycles(blocked, epilogue, target))
+    blocked = [block(space, embedding, target.config, bias) for embedding in (auto, fixed)]
+    if blocked[0] == blocked[1]:  # the same program (a loop of one iteration folded or not)
+        return auto
+    costs = [best_tiling_cycles(b, epilogue, target) for b in blocked]
     if costs[1] is not None and (costs[0] is None or costs[1] < costs[0]):
         return fixed
     return auto
