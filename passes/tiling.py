@@ -130,7 +130,11 @@ class TileProblem:
         def operand(op: TileOperand) -> TileOperand:
             if op.name in self.kept:
                 return op
-            order = coordinate_order(op.loops, lambda c: tiles[c] == extents[c])  # type: ignore[index]
+            order = coordinate_order(
+                op.loops,
+                lambda c: tiles[c] == extents[c],  # type: ignore[index]
+                lambda c: tiles[c],
+            )
             shape = op.dram_shape(extents)
             loops = tuple(op.loops[i] for i in order)
             shape = tuple(shape[i] for i in order) + shape[len(op.loops) :]
@@ -146,13 +150,21 @@ class TileProblem:
 
 
 def coordinate_order(
-    coords: Sequence[str | TileWindow], whole: Callable[[str | TileWindow], bool]
+    coords: Sequence[str | TileWindow],
+    whole: Callable[[str | TileWindow], bool],
+    size: Callable[[str], int] | None = None,
 ) -> list[int]:
     """The order of a tensor's outer coordinates that makes a tile's transfer merge into the
-    fewest, longest rows: coordinates the tile covers in part outermost, those it covers
-    whole innermost, windows of whole rows last (the DMA pads only there); stable otherwise."""
-    keys = [(isinstance(c, TileWindow), whole(c), i) for i, c in enumerate(coords)]
-    return [i for *_, i in sorted(keys)]
+    fewest, longest rows: coordinates the tile covers in part outermost, the one of them the
+    tile spans furthest (``size``) innermost, those it covers whole innermost, windows of whole
+    rows last (the DMA pads only there); stable otherwise."""
+
+    def key(i: int, c: str | TileWindow) -> tuple[bool, bool, int, int]:
+        window, full = isinstance(c, TileWindow), whole(c)
+        span = size(c) if size is not None and not window and not full else 0  # type: ignore[arg-type]
+        return (window, full, span, i)
+
+    return [k[-1] for k in sorted(key(i, c) for i, c in enumerate(coords))]
 
 
 @dataclass(frozen=True)
@@ -344,7 +356,7 @@ def _row_elems(
     for loop in op.loops:
         full = tiles[loop] == extents[loop]
         whole = np.where(full, whole * extents[loop], whole)
-        partial = np.where(full, partial, tiles[loop])
+        partial = np.where(full, partial, np.maximum(partial, tiles[loop]))
     return whole * partial
 
 

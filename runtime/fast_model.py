@@ -28,7 +28,7 @@ from vtac.passes.blocking import BlockedOp, reorder_for_tiles
 from vtac.passes.dma import DmaError
 from vtac.passes.lower_to_vta import UOP_BUDGET
 from vtac.passes.tile_walk import Compute, Dma, Epilogue, Step, walk_tiles
-from vtac.passes.tiling import REPLAY_STEPS, Schedule, TilingError, ranked_tiles
+from vtac.passes.tiling import Schedule, TilingError, ranked_tiles
 from vtac.passes.tokens import COMPUTE, LOAD, STORE, Access, assign_tokens
 from vtac.passes.uop_kernels import KernelError, KernelInsn, build_kernels
 from vtac.runtime.cost_model import Estimate, Stage, modules_of
@@ -301,7 +301,7 @@ class BlockedStage:
 
 
 def best_tiling_cycles(
-    blocked: BlockedOp, epilogue: Epilogue, target: Target, count: int = 3
+    blocked: BlockedOp, epilogue: Epilogue, target: Target, count: int = 8
 ) -> int | None:
     """The fewest cycles the fast model gives the ``count`` tilings of ``blocked`` that the
     analytic model and the replay rank best (layouts refined for the tiles, no edge splits):
@@ -314,7 +314,6 @@ def best_tiling_cycles(
             target.timing,
             relayout=True,
             count=count,
-            replay_steps=REPLAY_STEPS // 4,
         )
     except TilingError:
         return None

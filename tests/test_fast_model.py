@@ -96,7 +96,8 @@ def test_long_walks_extrapolate_within_a_percent(schedule: tuple[int, int]) -> N
 
 def test_splits_rank_on_short_walks_as_on_whole_ones() -> None:
     target = Target()
-    options = {"tiling": TileOptions(tiles={"m": 4}, vthreads=2, head="none", tail="none")}
+    tiles = {"m": 4, "block_in": 4}  # every k in one tile: the input loads part by part
+    options = {"tiling": TileOptions(tiles=tiles, vthreads=2, head="none", tail="none")}
     planned = plan_function(vtac.parse_ir(matmul(256, 64, 64, True)), target, **options)
     ((stage, plan),) = planned.stages
     split = dataclasses.replace(plan, head=vtac.passes.tiling.Split("m", (2,)))
