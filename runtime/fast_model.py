@@ -126,6 +126,7 @@ def program_tasks(steps: Sequence[Step | None], target: Target) -> list[Task]:
     phases: list[tuple[int, int, int, int]] = []  # module, lead, port, tail
     accesses: list[Access] = []
     uop_bytes = config.uop_elem_bytes
+    sizes = {kind: elem_bytes(config, kind) for kind in MemType}  # bytes per element
     if distinct and total <= budget:  # every kernel loaded first by one LOAD
         slot = 0
         for uops in distinct:
@@ -147,7 +148,7 @@ def program_tasks(steps: Sequence[Step | None], target: Target) -> list[Task]:
             kind = insn.memory_type
             cols, rows = insn.x_size, insn.y_size
             if isinstance(insn, Store):
-                phases.append((2, *params.transfer_phases(rows, cols * elem_bytes(config, kind))))
+                phases.append((2, *params.transfer_phases(rows, cols * sizes[kind])))
                 base = insn.sram_base
                 accesses.append(Access(STORE, reads=(("acc", base, base + rows * cols),)))
                 continue
@@ -155,9 +156,7 @@ def program_tasks(steps: Sequence[Step | None], target: Target) -> list[Task]:
             height = insn.y_pad_0 + rows + insn.y_pad_1
             pads = width * height - cols * rows
             module = 0 if kind in (MemType.INP, MemType.WGT) else 1
-            phases.append(
-                (module, *params.transfer_phases(rows, cols * elem_bytes(config, kind), pads))
-            )
+            phases.append((module, *params.transfer_phases(rows, cols * sizes[kind], pads)))
             base = insn.sram_base
             accesses.append(
                 Access(
