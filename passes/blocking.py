@@ -106,7 +106,7 @@ def reorder_for_tiles(op: BlockedOp, tiles: Mapping[str, int]) -> BlockedOp:
     def reordered(operand: BlockedOperand) -> BlockedOperand:
         if operand.role in op.kept:
             return operand
-        order = coordinate_order(operand.coords, whole)
+        order = coordinate_order(operand.coords, whole, lambda c: tiles[c])
         spec = replace(operand.spec, coords=tuple(operand.spec.coords[i] for i in order))
         return replace(
             operand,

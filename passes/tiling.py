@@ -27,6 +27,7 @@ import numpy as np
 from vtac.errors import RefusalError
 from vtac.passes.dma import MAX_STRIDE, DmaError, plan_box
 from vtac.runtime.config import LOOP_ITER_BITS, VTAConfig
+from vtac.runtime.steady_state import extrapolate, sampled_loops, walked_steps
 from vtac.runtime.timing_params import TimingParams
 
 MAX_ITER = (1 << LOOP_ITER_BITS) - 1
@@ -41,7 +42,7 @@ REPLAYED_QUICK = 16
 #: replayed here; in vtac-tile, edge splits searched on several tilings and over several steps).
 THOROUGH_FROM = 40_000
 #: Tiles replayed per search at most (candidates beyond it keep their analytical estimate).
-REPLAY_STEPS = 30_000
+REPLAY_STEPS = 10_000
 #: Accumulator entries from which the walk's last tile runs its epilogue in two parts.
 SPLIT_ENTRIES = 64
 
@@ -131,7 +132,11 @@ class TileProblem:
         def operand(op: TileOperand) -> TileOperand:
             if op.name in self.kept:
                 return op
-            order = coordinate_order(op.loops, lambda c: tiles[c] == extents[c])  # type: ignore[index]
+            order = coordinate_order(
+                op.loops,
+                lambda c: tiles[c] == extents[c],  # type: ignore[index]
+                lambda c: tiles[c],
+            )
             shape = op.dram_shape(extents)
             loops = tuple(op.loops[i] for i in order)
             shape = tuple(shape[i] for i in order) + shape[len(op.loops) :]
@@ -147,13 +152,21 @@ class TileProblem:
 
 
 def coordinate_order(
-    coords: Sequence[str | TileWindow], whole: Callable[[str | TileWindow], bool]
+    coords: Sequence[str | TileWindow],
+    whole: Callable[[str | TileWindow], bool],
+    size: Callable[[str], int] | None = None,
 ) -> list[int]:
     """The order of a tensor's outer coordinates that makes a tile's transfer merge into the
-    fewest, longest rows: coordinates the tile covers in part outermost, those it covers
-    whole innermost, windows of whole rows last (the DMA pads only there); stable otherwise."""
-    keys = [(isinstance(c, TileWindow), whole(c), i) for i, c in enumerate(coords)]
-    return [i for *_, i in sorted(keys)]
+    fewest, longest rows: coordinates the tile covers in part outermost, the one of them the
+    tile spans furthest (``size``) innermost, those it covers whole innermost, windows of whole
+    rows last (the DMA pads only there); stable otherwise."""
+
+    def key(i: int, c: str | TileWindow) -> tuple[bool, bool, int, int]:
+        window, full = isinstance(c, TileWindow), whole(c)
+        span = size(c) if size is not None and not window and not full else 0  # type: ignore[arg-type]
+        return (window, full, span, i)
+
+    return [k[-1] for k in sorted(key(i, c) for i, c in enumerate(coords))]
 
 
 @dataclass(frozen=True)
@@ -252,6 +265,10 @@ class Schedule:
     def tile(self) -> dict[str, int]:
         return dict(self.tiles)
 
+    def trips(self, extents: Mapping[str, int]) -> dict[str, int]:
+        """Tiles per loop of loops of ``extents``."""
+        return {n: -(-extents[n] // size) for n, size in self.tiles}
+
     def split_of(self, step: int, total: int) -> Split | None:
         """The split step ``step`` of a walk of ``total`` steps runs with: the tail's over the
         last ``tail.steps`` steps, else the head's over the first ``head.steps``."""
@@ -341,7 +358,7 @@ def _row_elems(
     for loop in op.loops:
         full = tiles[loop] == extents[loop]
         whole = np.where(full, whole * extents[loop], whole)
-        partial = np.where(full, partial, tiles[loop])
+        partial = np.where(full, partial, np.maximum(partial, tiles[loop]))
     return whole * partial
 
 
@@ -356,6 +373,7 @@ def ranked_tiles(
     split_tail: bool | None = None,
     relayout: bool = False,
     count: int = 1,
+    replay_steps: int = REPLAY_STEPS,
 ) -> list[Schedule]:
     """The ``count`` schedules with the fewest replayed cycles (then fewest DRAM bytes) among
     those the analytical model ranks best, best first, no two alike in both; their ``cycles``
@@ -366,7 +384,8 @@ def ranked_tiles(
     the accumulator buffer is split into and ``split_tail`` the epilogue of the last tile; a
     forced choice that breaks a limit raises :class:`TilingError` naming the limit and the
     numbers. With ``relayout`` every candidate is scored with the DRAM layouts refined for its
-    tiles (:meth:`TileProblem.reordered`), which the caller then uses.
+    tiles (:meth:`TileProblem.reordered`), which the caller then uses. At most
+    ``replay_steps`` tile steps are replayed (0: the analytical ranking alone).
     """
     timing = timing or TimingParams()
     extents = problem.extents
@@ -420,7 +439,7 @@ def ranked_tiles(
     candidates.sort(key=lambda c: (c.cycles, c.dram_bytes))
     transfers: dict[tuple[tuple[str, ...], ...], _Transfers] = {}
     best: dict[Schedule, tuple[tuple[int, int], Schedule]] = {}  # candidate -> best variant
-    budget = REPLAY_STEPS
+    budget = replay_steps
     for candidate in candidates:
         steps = math.prod(-(-extents[n] // size) for n, size in candidate.tiles)
         layouts = [(False, problem)]
@@ -428,6 +447,8 @@ def ranked_tiles(
             refined = problem.reordered(candidate.tile)
             layouts += [(True, refined)] if refined != problem else []
         tails = [split_tail] if split_tail is not None else [True, False]
+        sampled = sampled_loops(candidate.trips(extents), candidate.order)
+        steps = walked_steps(candidate.trips(extents), sampled) if sampled else steps
         replays = steps * len(layouts) * len(tails)  # every variant replays every step
         if replays > budget:
             continue
@@ -437,7 +458,7 @@ def ranked_tiles(
             moves = transfers.setdefault(key_of_layout, _Transfers(laid_out, timing))
             variant = replace(candidate, split_tail=tail, refined_layouts=refine)
             try:
-                cycles = replay(laid_out, config, timing, variant, moves)
+                cycles = replay_extrapolated(laid_out, config, timing, variant, moves, sampled)
             except DmaError as err:
                 sizes = ", ".join(f"{n}={size}" for n, size in candidate.tiles)
                 failures.append(f"the DMA cannot move {err} (tiles {sizes})")
@@ -445,7 +466,7 @@ def ranked_tiles(
             key = (cycles, candidate.dram_bytes)
             if candidate not in best or key < best[candidate][0]:
                 best[candidate] = (key, replace(variant, cycles=cycles))
-    if not best and budget == REPLAY_STEPS and candidates:
+    if not best and budget == replay_steps and candidates:
         return [candidates[0]]  # too many tiles to replay: the analytical estimate
     if not best:
         reason = failures[0] if failures else "no candidate"
@@ -677,14 +698,35 @@ class _Transfers:
         return cached
 
 
+def replay_extrapolated(
+    problem: TileProblem,
+    config: VTAConfig,
+    timing: TimingParams,
+    schedule: Schedule,
+    transfers: _Transfers,
+    sampled: Mapping[str, int],
+) -> int:
+    """:func:`replay`'s cycles for the whole walk, from a few iterations of the ``sampled``
+    loops (:func:`~vtac.runtime.steady_state.extrapolate`)."""
+    if not sampled:
+        return replay(problem, config, timing, schedule, transfers)
+    _, total = extrapolate(
+        sampled, lambda visit: (replay(problem, config, timing, schedule, transfers, visit),)
+    )
+    return round(total[0])
+
+
 def replay(
     problem: TileProblem,
     config: VTAConfig,
     timing: TimingParams,
     schedule: Schedule,
     transfers: _Transfers | None = None,
+    visit: Mapping[str, Sequence[int]] | None = None,
 ) -> int:
-    """Cycles of ``schedule`` replayed tile by tile as lowering walks it: boxes reloaded only
+    """Cycles of ``schedule`` replayed tile by tile as lowering walks it (``visit``: only the
+    given tile indices of some loops, as :func:`~vtac.passes.tile_walk.walk_tiles` takes
+    them): boxes reloaded only
     when their buffer half holds another one, the DMA's own transfers, micro-op kernels loaded
     while they are not on chip, and the three modules overlapping as far as buffer hazards allow
     (a load waits for the compute that last read its half; a reset, for the store that last
@@ -753,12 +795,15 @@ def replay(
     read_end = [0] * threads  # end of the last compute reading each input/weight half
     ready = [0] * threads  # end of the last load into each input/weight half
     stored = [0] * acc_halves  # end of the last store from each accumulator part
-    out_tiles = -1
     total = math.prod(trips)
-    for step, index in enumerate(itertools.product(*(range(t) for t in trips))):
+    strides = [math.prod(trips[p + 1 :]) for p in range(len(trips))]
+    per_out_tile = math.prod(trips[p] for p in reduction)
+    visited = [(visit or {}).get(n, range(t)) for n, t in zip(order, trips, strict=True)]
+    for index in itertools.product(*visited):
+        step = sum(i * stride for i, stride in zip(index, strides, strict=True))
+        out_tiles = step // per_out_tile
         first = all(index[p] == 0 for p in reduction)
         last = all(index[p] == trips[p] - 1 for p in reduction)
-        out_tiles += first
         io_half, acc_half = step % threads, out_tiles % acc_halves
         out = box(problem.out, index)
         out_entries = math.prod(out[1])

@@ -496,6 +496,16 @@ def _fixed_note(
     return f" (fixed embedding: lane_utilization={fixed:.4f})"
 
 
+def cmd_estimate(args: argparse.Namespace) -> int:
+    """The fast model's estimate of a function's cycles (see vtac.estimate)."""
+    from vtac.estimate import run
+    from vtac.runtime.config import resolve_config
+
+    config = resolve_config(args.config) if args.config else None
+    module, _ = _read_function(args)
+    return run(module, config, args, _compile_options(args))
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     """Run a workload suite (see vtac.bench)."""
     from vtac.bench import run
@@ -522,6 +532,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "quantize": cmd_quantize,
     "bench": cmd_bench,
     "compile": cmd_compile,
+    "estimate": cmd_estimate,
     "run": cmd_run,
     "asm": cmd_asm,
     "disasm": cmd_disasm,
@@ -630,6 +641,7 @@ def build_parser() -> argparse.ArgumentParser:
     for command, help_text in (
         ("compile", "compile an nn function (.mlir) to a program image"),
         ("run", "compile, simulate and check an nn function against the reference"),
+        ("estimate", "the fast model's cycles for an nn function (nothing emitted)"),
     ):
         p = sub.add_parser(command, help=help_text)
         p.add_argument("file", help="an .mlir file with nn functions, or an .onnx model")
@@ -649,6 +661,10 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument(
                 "--seed", type=_non_negative, default=0, help="seed of the random inputs (>= 0)"
             )
+        if command == "estimate":
+            from vtac.estimate import add_arguments as add_estimate_arguments
+
+            add_estimate_arguments(p)
         p.add_argument(
             "--function", metavar="NAME", help="the function to compile (default: the only one)"
         )

@@ -107,6 +107,7 @@ def compile_module(
     name: str | None = None,
     progress: Callable[[str], None] | None = None,
     dump_ir: str | Path | None = None,
+    board: str = "pynq",
 ) -> Compiled:
     """Compile the function ``name`` (or the only one) of ``module`` to a program image.
 
@@ -115,7 +116,8 @@ def compile_module(
     are shortcuts. ``progress`` is called with the name of each pass as it starts (see
     :class:`vtac.progress.Progress`); with ``dump_ir``, the IR before the first pass and after
     each one is written to that directory (``0-input.mlir``, ``1-vtac-isel.mlir``, ...).
-    ``module`` itself is left unchanged."""
+    ``board`` names the timing the search estimates cycles with
+    (:data:`~vtac.runtime.timing_params.BOARDS`). ``module`` itself is left unchanged."""
     start = time.perf_counter()
     function = find_function(module, name)
     kernel_stages(function)  # a CompileError if vtac cannot compile it
@@ -130,9 +132,9 @@ def compile_module(
     if vthreads:
         options = dataclasses.replace(options, vthreads=vthreads)
     steps: list[tuple[str, str, ModulePass]] = [
-        ("vtac-isel", "embedding (CP-SAT)", InstructionSelection(embedding=embedding)),
+        ("vtac-isel", "embedding (CP-SAT)", InstructionSelection(embedding=embedding, board=board)),
         ("vtac-layout", "DRAM layouts", Layout()),
-        ("vtac-tile", "tile search", Tile.of(options)),
+        ("vtac-tile", "tile search", Tile.of(options, board)),
         ("vtac-lower-to-vta", "VTA instructions", LowerToVta()),
         ("vtac-insert-deps", "dependency tokens", InsertDeps()),
     ]
