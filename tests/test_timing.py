@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -88,7 +89,8 @@ def two_tiles(double_buffered: bool) -> list:
 
 
 def test_virtual_threads_overlap_loads_with_compute() -> None:
-    own_ports = P.with_(shared_dram_port=False)  # every module its own port: no port waits
+    # every module its own port: no port waits
+    own_ports = dataclasses.replace(P, shared_dram_port=False)
     single = time_program(CONFIG, two_tiles(False), own_ports)
     double = time_program(CONFIG, two_tiles(True), own_ports)
     # single-buffered: the second load starts after the first GEMM

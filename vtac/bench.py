@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import dataclasses
 import json
 import math
 import sys
@@ -286,7 +287,9 @@ def run_suite(
                 "cycles": timing.cycles,
                 "roofline_cycles": roof,
                 "efficiency": roof / timing.cycles,
-                "roofline_cycles_8_bytes": roofline(work, config, board.with_(bus_efficiency=1.0)),
+                "roofline_cycles_8_bytes": roofline(
+                    work, config, dataclasses.replace(board, bus_efficiency=1.0)
+                ),
                 "est_cycles": estimate.cycles,
                 "est_s": round(estimate.seconds, 6),
                 "utilization": report.compiled.utilization,

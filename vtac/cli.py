@@ -662,9 +662,10 @@ def build_parser() -> argparse.ArgumentParser:
                 "--seed", type=_non_negative, default=0, help="seed of the random inputs (>= 0)"
             )
         if command == "estimate":
-            from vtac.estimate import add_arguments as add_estimate_arguments
-
-            add_estimate_arguments(p)
+            p.add_argument("--json", action="store_true", help="print the estimate as JSON")
+            p.add_argument(
+                "--board", choices=sorted(BOARDS), default="pynq", help="timing parameters"
+            )
         p.add_argument(
             "--function", metavar="NAME", help="the function to compile (default: the only one)"
         )

@@ -20,7 +20,7 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 
 from vtac.backends.reference import find_function
-from vtac.dialects.vta import CONFIG_ATTR, config_attr
+from vtac.dialects.common import CONFIG_ATTR, config_attr
 from vtac.passes.contraction import Kernel, analyse_stages, kernel_stages, kernels, workload_of
 from vtac.passes.isel import InstructionSelection
 from vtac.passes.layout import Layout
@@ -30,7 +30,6 @@ from vtac.runtime.config import VTAConfig
 from vtac.runtime.cost_model import Estimate
 from vtac.runtime.fast_model import FastModel
 from vtac.runtime.target import Target
-from vtac.runtime.timing_params import BOARDS
 
 
 @dataclass
@@ -128,12 +127,6 @@ def print_report(record: dict[str, object]) -> None:
         f"{record['roofline_cycles_8_bytes']} (8 bytes per cycle)"
     )
     print(f"estimate time: {record['est_s'] * 1e3:.2f} ms (planning: {record['plan_s']:.2f} s)")
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``vtac estimate``'s own options (the rest are ``vtac run``'s)."""
-    parser.add_argument("--json", action="store_true", help="print the estimate as JSON")
-    parser.add_argument("--board", choices=sorted(BOARDS), default="pynq", help="timing parameters")
 
 
 def run(module: ModuleOp, config: VTAConfig | None, args: argparse.Namespace, options: dict) -> int:
