@@ -329,8 +329,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_explore(args: argparse.Namespace) -> int:
+    """Search VTA configurations under an FPGA budget (see vtac.explore)."""
+    from vtac.explore.cli import run
+
+    return run(args)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "bench": cmd_bench,
+    "explore": cmd_explore,
     "compile": cmd_compile,
     "run": cmd_run,
     "asm": cmd_asm,
@@ -390,6 +398,9 @@ def build_parser() -> argparse.ArgumentParser:
     from vtac.bench import add_arguments
 
     add_arguments(sub.add_parser("bench", help="compile, run and time a workload suite"))
+    from vtac.explore.cli import add_arguments as explore_arguments
+
+    explore_arguments(sub.add_parser("explore", help="search VTA configurations for a board"))
 
     for command, help_text in (
         ("compile", "compile an nn function (.mlir) to a program image"),
