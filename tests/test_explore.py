@@ -121,7 +121,7 @@ def test_capped_depths_do_not_change_the_schedule(suite: str) -> None:
     ((stage,),) = objective._analysed(config)
     inp, wgt, acc = stage.caps
     # a weight buffer at the cap and one twice as deep: the same tiling
-    at_cap = 10 + (wgt * 256).bit_length() - 1 - 10  # log2 bytes of `wgt` 256-byte entries
+    at_cap = (wgt * config.wgt_elem_bytes).bit_length() - 1  # log2 bytes of `wgt` entries
     for log in (at_cap, at_cap + 1):
         deeper = dataclasses.replace(config, LOG_WGT_BUFF_SIZE=log)
         assert stage.key(deeper)[2] == wgt

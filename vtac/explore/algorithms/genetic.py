@@ -5,6 +5,7 @@ redrawn."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from vtac.explore.algorithms.base import Search, score
 from vtac.explore.space import Point, Space
@@ -24,7 +25,7 @@ class GeneticSearch(Search):
     name = "ga"
 
     def __init__(
-        self, space: Space, budget: int, seed: int, initial: list[tuple[Point, float]] = ()
+        self, space: Space, budget: int, seed: int, initial: Sequence[tuple[Point, float]] = ()
     ) -> None:
         super().__init__(space, budget, seed)
         self.population: list[tuple[float, Point]] = []

@@ -119,7 +119,7 @@ class ReinforceSearch(Search):
         super().__init__(space, budget, seed)
         self.np_rng = np.random.default_rng(seed)
         self.policy = Policy(space.sizes, self.np_rng)
-        self.pending: dict[Point, list[tuple]] = {}
+        self.batch: list[tuple[Point, list[tuple]]] = []
         self.worst = 0.0
 
     def sample(self) -> tuple[Point, list[tuple]]:
@@ -134,9 +134,8 @@ class ReinforceSearch(Search):
         return prefix, steps
 
     def ask(self, used: int) -> list[Point]:
-        episodes = [self.sample() for _ in range(EPISODES)]
-        self.batch = episodes
-        return [point for point, _ in episodes]
+        self.batch = [self.sample() for _ in range(EPISODES)]
+        return [point for point, _ in self.batch]
 
     def tell(self, points: list[Point], values: list[float]) -> None:
         for value in values:
