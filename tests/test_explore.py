@@ -14,7 +14,7 @@ from vtac.cli import main
 from vtac.explore.algorithms import ALGORITHMS
 from vtac.explore.cli import ALGORITHM_NAMES
 from vtac.explore.evaluators import LocalEvaluator, ObjectiveSpec, TableEvaluator
-from vtac.explore.objective import Objective, _stage_cycles, load_suite
+from vtac.explore.objective import Objective, load_suite, stage_cycles
 from vtac.explore.resources import BOARDS, estimate, fits, memory_blocks
 from vtac.explore.runner import explore
 from vtac.explore.space import Space
@@ -126,8 +126,8 @@ def test_capped_depths_do_not_change_the_schedule(suite: str) -> None:
         deeper = dataclasses.replace(config, LOG_WGT_BUFF_SIZE=log)
         assert stage.key(deeper)[2] == wgt
     cycles = [
-        _stage_cycles(
-            stage.kernel, dataclasses.replace(config, LOG_WGT_BUFF_SIZE=log), objective.timing
+        stage_cycles(
+            stage.kernel, objective.target(dataclasses.replace(config, LOG_WGT_BUFF_SIZE=log))
         )
         for log in (at_cap, at_cap + 1)
     ]

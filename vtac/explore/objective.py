@@ -1,13 +1,12 @@
 """The explorer's objective: total cycles of a workload suite on a configuration, with the
-schedules vtac's compiler chooses.
+schedules vtac's compiler chooses, valued by the fast model.
 
-For each workload the compiler's own search runs as ``vtac-tile`` runs it before splitting edge
-steps: vtac-isel and vtac-layout for the configuration, then
-:func:`vtac.passes.tiling.ranked_tiles` over its tilings, whose best schedule's ``cycles`` are
-the tile-by-tile replay on the board's timing parameters (the ``est_cycles`` a compiled program
-records before edge splits). Nothing is emitted or simulated, so one configuration costs well
-under a second per workload; the edge splits ``vtac compile`` adds later gain a few percent
-(``--verify`` measures the difference).
+For each workload the compiler's own search runs on the configuration and the board
+(:class:`~vtac.runtime.target.Target`): vtac-isel and vtac-layout, then vtac-tile's
+:func:`~vtac.passes.schedule.plan`, which ranks tilings and values the best few with the fast
+model (:class:`~vtac.runtime.fast_model.FastModel`); the explorer asks it without edge splits
+(they gain about 1% and double the cost), so nothing is emitted or simulated. ``--verify``
+compiles the answer in full and times it on the timed simulator beside these values.
 
 Results are cached per workload and *effective* configuration: isel and layout depend only on
 ``BATCH`` and ``BLOCK``, and a buffer deeper than any tile of the workload can use (twice its
@@ -18,6 +17,7 @@ entry.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -29,9 +29,14 @@ from vtac.dialects.vta import CONFIG_ATTR, config_attr
 from vtac.passes.contraction import CompileError, Kernel, analyse_stages, kernels
 from vtac.passes.isel import InstructionSelection
 from vtac.passes.layout import Layout
-from vtac.passes.tiling import CHISEL_UOP_DEPTH, TileOperand, TilingError, ranked_tiles
+from vtac.passes.schedule import TileOptions, plan
+from vtac.passes.tiling import CHISEL_UOP_DEPTH, TileOperand, TilingError
 from vtac.runtime.config import VTAConfig
-from vtac.runtime.timing_params import BOARDS, TimingParams
+from vtac.runtime.target import Target
+from vtac.runtime.timing_params import BOARDS
+
+#: vtac-tile's search without edge splits.
+NO_SPLITS = TileOptions(head="none", tail="none")
 
 
 @dataclass(frozen=True)
@@ -91,7 +96,8 @@ class _Stage:
 @dataclass
 class Objective:
     """Cycles of ``workloads`` on a configuration (microseconds at the board's clock when
-    ``per_clock``), the compiler's schedules on the ``board``'s timing parameters."""
+    ``per_clock``), the compiler's schedules on the ``board`` (a name of
+    :data:`~vtac.runtime.timing_params.BOARDS`)."""
 
     workloads: list[Workload]
     board: str = "pynq"
@@ -99,9 +105,8 @@ class Objective:
     _stages: dict[tuple[int, int], list[list[_Stage]]] = field(default_factory=dict, repr=False)
     _cache: dict[tuple[object, ...], int | None] = field(default_factory=dict, repr=False)
 
-    @property
-    def timing(self) -> TimingParams:
-        return BOARDS[self.board]
+    def target(self, config: VTAConfig) -> Target:
+        return Target.of(config, self.board)
 
     def _analysed(self, config: VTAConfig) -> list[list[_Stage]]:
         """Every workload's stages after vtac-isel and vtac-layout for ``config``'s shape."""
@@ -127,7 +132,7 @@ class Objective:
             for index, stage in enumerate(stages):
                 key = (workload.name, index, shape, *stage.key(config))
                 if key not in self._cache:
-                    self._cache[key] = _stage_cycles(stage.kernel, config, self.timing)
+                    self._cache[key] = stage_cycles(stage.kernel, self.target(config))
                 cycles = self._cache[key]
                 total = None if cycles is None or total is None else total + cycles
             result[workload.name] = total
@@ -135,7 +140,7 @@ class Objective:
 
     def value(self, cycles: float) -> float:
         """The objective of a total cycle count (microseconds if ``per_clock``)."""
-        return cycles / self.timing.clock_mhz if self.per_clock else cycles
+        return cycles / BOARDS[self.board].clock_mhz if self.per_clock else cycles
 
     def __call__(self, config: VTAConfig) -> float:
         """Total cycles (or microseconds) of the suite on ``config``; inf if a workload does
@@ -146,12 +151,12 @@ class Objective:
         return self.value(sum(c for c in cycles if c is not None))
 
 
-def _stage_cycles(kernel: Kernel, config: VTAConfig, timing: TimingParams) -> int | None:
-    """The replayed cycles of the schedule vtac-tile would choose for ``kernel`` on
-    ``config`` (before edge splits); None if no tiling fits."""
-    passes = len(kernel.epilogue.steps) + kernel.epilogue.planes - 1
-    problem = kernel.blocked.problem(config, alu_passes=passes)
+def stage_cycles(kernel: Kernel, target: Target) -> int | None:
+    """The fast model's cycles of the schedule vtac-tile chooses for ``kernel`` on ``target``
+    (without edge splits); None if no tiling fits. ``kernel`` may have been analysed for
+    another configuration of the same BATCH and BLOCK."""
     try:
-        return ranked_tiles(problem, config, timing, relayout=True)[0].cycles
+        schedule, _ = plan(dataclasses.replace(kernel, config=target.config), NO_SPLITS, target)
     except (TilingError, CompileError):
         return None
+    return schedule.cycles

@@ -10,8 +10,8 @@ import vtac
 from vtac.compiler import run_module
 from vtac.explore.objective import Workload
 from vtac.runtime.config import VTAConfig
+from vtac.runtime.target import Target
 from vtac.runtime.timing import time_program
-from vtac.runtime.timing_params import BOARDS
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,8 @@ def verify(
     cycles per workload."""
     checks = []
     for workload in workloads:
-        report = run_module(vtac.parse_ir(workload.text), config=config)
-        timing = time_program(config, report.compiled.image.insns, BOARDS[board])
+        target = Target.of(config, board)
+        report = run_module(vtac.parse_ir(workload.text), config=config, board=board)
+        timing = time_program(config, report.compiled.image.insns, target.timing)
         checks.append(Check(workload.name, report.match, model.get(workload.name), timing.cycles))
     return checks
