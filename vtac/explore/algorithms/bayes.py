@@ -11,7 +11,7 @@ from vtac.explore.space import Point, Space
 
 BATCH = 4
 #: Proposals outside the space tried per point before a uniform draw replaces it.
-ATTEMPTS = 200
+ATTEMPTS = 3
 
 
 class BayesSearch(Search):
