@@ -527,10 +527,18 @@ def cmd_quantize(args: argparse.Namespace) -> int:
     return cmd_quantize(args)
 
 
+def cmd_explore(args: argparse.Namespace) -> int:
+    """Search VTA configurations under an FPGA budget (see vtac.explore)."""
+    from vtac.explore.cli import run
+
+    return run(args)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "import": cmd_import,
     "quantize": cmd_quantize,
     "bench": cmd_bench,
+    "explore": cmd_explore,
     "compile": cmd_compile,
     "estimate": cmd_estimate,
     "run": cmd_run,
@@ -637,6 +645,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="compile, run and time a workload suite")
     add_arguments(p)
     _progress_flag(p)
+
+    from vtac.explore.cli import add_arguments as explore_arguments
+
+    explore_arguments(sub.add_parser("explore", help="search VTA configurations for a board"))
 
     for command, help_text in (
         ("compile", "compile an nn function (.mlir) to a program image"),
