@@ -146,9 +146,10 @@ class Shell:
     """Runs parsed RUN lines of ``test`` as lit's internal shell does."""
 
     def __init__(self, test: lit.Test.Test) -> None:
-        self.cwd = os.path.dirname(test.getExecPath())
-        self.env = dict(test.config.environment)
-        self.env["LIT_CURRENT_TESTCASE"] = test.getFullName()
+        # one environment for the whole file, as lit's: `cd` and `export` in a RUN line
+        # (run by lit's shell) hold for the lines after it
+        env = dict(test.config.environment, LIT_CURRENT_TESTCASE=test.getFullName())
+        self.state = lit.TestRunner.ShellEnvironment(os.path.dirname(test.getExecPath()), env)
 
     def run(self, tree: Seq | Pipeline, result: FileResult) -> int:
         """The exit status of ``tree``; what ran is appended to ``result.log``."""
@@ -171,7 +172,7 @@ class Shell:
         """Run the commands of ``pipeline`` in turn, each reading the previous one's stdout."""
         stdin = b""
         status = 0
-        with environment(self.env), contextlib.chdir(self.cwd):
+        with environment(self.state.env), contextlib.chdir(self.state.cwd):
             for command in pipeline.commands:
                 args, negations = strip_not(list(command.args))
                 merge_stderr, stdout_file = redirections(command)
@@ -192,9 +193,8 @@ class Shell:
     def delegate(self, tree: Seq | Pipeline, result: FileResult) -> int:
         """Run ``tree`` in lit's own shell."""
         result.delegated += 1
-        shell_env = lit.TestRunner.ShellEnvironment(self.cwd, self.env)
         ran: list[lit.TestRunner.ShellCommandResult] = []
-        status, _ = lit.TestRunner.executeShCmd(tree, shell_env, ran)
+        status, _ = lit.TestRunner.executeShCmd(tree, self.state, ran)
         for done in ran:
             result.log.append(
                 describe(

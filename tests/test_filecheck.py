@@ -65,11 +65,15 @@ def test_runner_passes_a_passing_file(scratch_suite: Path) -> None:
         "// RUN: vtac-opt %s | vtac-opt --print-op-generic | filecheck %s\n"
         "// RUN: not vtac-opt %s -p no-such-pass 2>&1 | filecheck %s --check-prefix=ERR\n"
         "// RUN: echo hello > %t.txt && filecheck %s --check-prefix=ECHO --input-file %t.txt\n"
+        "// RUN: rm -rf %t.d && mkdir %t.d && cd %t.d && vtac-opt %s > out.mlir\n"
+        "// RUN: filecheck %s --check-prefix=CD --input-file %t.d/out.mlir\n"
         f'{MODULE}// CHECK: "func.func"() <{{sym_name = "f"\n'
         "// ERR: vtac-opt: error: {{.*}}no-such-pass\n"
         "// ECHO: hello\n"
+        "// CD: func.func @f\n"
     )
     result = run_file(path)
     assert not isinstance(result, lit.Test.Result)
     assert result.passed, "\n".join(result.log)
-    assert result.delegated == 1, "\n".join(result.log)  # only `echo` went to lit's shell
+    # lit's shell ran `echo`, `rm`, `mkdir` and `cd` (whose directory the next command used)
+    assert result.delegated == 4, "\n".join(result.log)
