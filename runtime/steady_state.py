@@ -16,9 +16,9 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 
 #: Iterations of a sampled loop walked before its last one (or one more, for the parity).
-SAMPLED = 2
+SAMPLED = 3
 #: Loops of more trips than this are sampled.
-SAMPLE_FROM = SAMPLED + 4
+SAMPLE_FROM = 2 * SAMPLED + 4
 
 #: Tile indices walked per loop (loops not named are walked whole).
 Visit = dict[str, list[int]]

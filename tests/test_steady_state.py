@@ -8,14 +8,14 @@ from vtac.runtime.steady_state import SAMPLE_FROM, extrapolate, sampled_loops, w
 
 
 def test_sampled_loops_keep_the_split_edges_walked() -> None:
-    trips = {"a": 10, "b": 3, "c": 9}
-    assert sampled_loops(trips, ("a", "b", "c")) == {"a": 10, "c": 9}
+    trips = {"a": 20, "b": 3, "c": 12}
+    assert sampled_loops(trips, ("a", "b", "c")) == {"a": 20, "c": 12}
     # a split over 4 steps: c's iterations are single steps, so c is walked whole
-    assert sampled_loops(trips, ("a", "b", "c"), edge=4) == {"a": 10}
+    assert sampled_loops(trips, ("a", "b", "c"), edge=4) == {"a": 20}
     assert sampled_loops({"a": SAMPLE_FROM}, ("a",)) == {}
 
 
-@pytest.mark.parametrize("trips", [(9, 12), (10, 7), (40, 8)])
+@pytest.mark.parametrize("trips", [(11, 14), (12, 9), (40, 10)])
 def test_extrapolation_of_a_multilinear_cost(trips: tuple[int, int]) -> None:
     sampled = {"a": trips[0], "b": trips[1]}
     walked = []
