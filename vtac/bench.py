@@ -150,7 +150,10 @@ def run_suite(
     compare_tvm: bool = False,
     only: set[str] | None = None,
     progress: bool = True,
+    tuning_log: str | None = None,
 ) -> list[dict[str, object]]:
+    from vtac.tune.log import best_options
+
     rows = [r for r in _rows(source) if not only or _workload(r)[0] in only]
     schedules = csv.DictReader(_data(TVM_SCHEDULES).splitlines()) if compare_tvm else []
     tvm = {r["layer"]: r for r in schedules}
@@ -159,7 +162,9 @@ def run_suite(
         name, text = _workload(row)
         if progress:
             print(f"[{index}/{len(rows)}] {name}", file=sys.stderr, flush=True)
-        report = run_module(vtac.parse_ir(text), config=config)
+        module = vtac.parse_ir(text)
+        tuned = best_options(tuning_log, module, None, config) if tuning_log else None
+        report = run_module(module, config=config, **(tuned or {}))  # type: ignore[arg-type]
         timing = time_program(config, report.compiled.image.insns, board)
         work = report.compiled.image.workload
         assert work is not None
@@ -250,6 +255,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--compare", choices=["tvm"], help="also time TVM's published schedules")
     parser.add_argument("--only", help="comma-separated workload names")
     parser.add_argument("--json", help="write the rows to this file")
+    parser.add_argument("--tuning-log", metavar="F", help="apply the best record per workload")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -260,6 +266,7 @@ def run(args: argparse.Namespace) -> int:
         BOARDS[args.board],
         compare_tvm=args.compare == "tvm",
         only=set(args.only.split(",")) if args.only else None,
+        tuning_log=args.tuning_log,
     )
     print_table(results)
     print(f"total time: {time.perf_counter() - start:.1f} s")

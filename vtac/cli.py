@@ -43,6 +43,7 @@ from vtac.runtime.packing import PackError
 from vtac.runtime.simulator import SimError, simulate
 from vtac.runtime.timing import TimingError, time_program, write_trace
 from vtac.runtime.timing_params import BOARDS
+from vtac.tune import TuneError
 
 
 class CliError(Exception):
@@ -223,6 +224,20 @@ def _compile_options(args: argparse.Namespace) -> dict[str, object]:
     return {"embedding": args.embedding, "tiling": tiling}
 
 
+def _tuned_options(
+    args: argparse.Namespace, module: ModuleOp, config: VTAConfig | None
+) -> dict[str, object]:
+    """The options of the best record for the function in ``--tuning-log``, if it has one;
+    the command line's otherwise."""
+    if args.tuning_log:
+        from vtac.tune.log import best_options
+
+        tuned = best_options(args.tuning_log, module, args.function, config)
+        if tuned is not None:
+            return tuned
+    return _compile_options(args)
+
+
 def _read_function(args: argparse.Namespace) -> tuple[ModuleOp, FuncOp]:
     """The module in ``args.file`` and the function to compile: ``--function``, or the only
     one."""
@@ -244,7 +259,8 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
     config = resolve_config(args.config) if args.config else None
     module, _ = _read_function(args)
-    compiled = compile_module(module, config, name=args.function, **_compile_options(args))  # type: ignore[arg-type]
+    options = _tuned_options(args, module, config)
+    compiled = compile_module(module, config, name=args.function, **options)  # type: ignore[arg-type]
     try:
         compiled.image.save(args.output)
     except OSError as err:
@@ -278,7 +294,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         config,
         seed=args.seed,
         name=args.function,
-        **_compile_options(args),  # type: ignore[arg-type]
+        **_tuned_options(args, module, config),  # type: ignore[arg-type]
     )
     compiled = report.compiled
     kinds = ", ".join(f"{k} {v}" for k, v in sorted(report.stats.by_opcode.items()))
@@ -329,8 +345,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_tune(args: argparse.Namespace) -> int:
+    """Tune a workload's schedule (see vtac.tune)."""
+    from vtac.tune.cli import run
+
+    return run(args)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "bench": cmd_bench,
+    "tune": cmd_tune,
     "compile": cmd_compile,
     "run": cmd_run,
     "asm": cmd_asm,
@@ -390,6 +414,9 @@ def build_parser() -> argparse.ArgumentParser:
     from vtac.bench import add_arguments
 
     add_arguments(sub.add_parser("bench", help="compile, run and time a workload suite"))
+    from vtac.tune.cli import add_arguments as tune_arguments
+
+    tune_arguments(sub.add_parser("tune", help="tune a workload's schedule (vtac.tune)"))
 
     for command, help_text in (
         ("compile", "compile an nn function (.mlir) to a program image"),
@@ -412,6 +439,7 @@ def build_parser() -> argparse.ArgumentParser:
             "--function", metavar="NAME", help="the function to compile (default: the only one)"
         )
         p.add_argument("--config", help=config_help)
+        p.add_argument("--tuning-log", metavar="F", help="apply the best record of a tuning log")
         p.add_argument(
             "--embedding",
             choices=("auto", "fixed"),
@@ -449,6 +477,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 USER_ERRORS = (
+    TuneError,
     BenchError,
     CliError,
     CompileError,

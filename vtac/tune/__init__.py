@@ -8,3 +8,7 @@ a cost model's ranking); :mod:`~vtac.tune.measure` measures them (the timed simu
 cost model) on local processes or a Ray cluster; :mod:`~vtac.tune.log` keeps AutoTVM-style JSON
 lines that resume a job and that ``--tuning-log`` applies.
 """
+
+
+class TuneError(ValueError):
+    """A workload, space or log vtac tune cannot use (the message says why)."""

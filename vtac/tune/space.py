@@ -35,13 +35,14 @@ from xdsl.dialects.builtin import ModuleOp
 
 from vtac.api import parse_ir, print_ir
 from vtac.backends.reference import find_function
-from vtac.dialects.vta import CONFIG_ATTR, config_attr
+from vtac.dialects.vta import CONFIG_ATTR, config_attr, module_config
 from vtac.passes.contraction import CompileError, Kernel, analyse, kernel_stages
 from vtac.passes.isel import InstructionSelection
 from vtac.passes.layout import Layout
 from vtac.passes.schedule import TileOptions
 from vtac.passes.tiling import SPLIT_ENTRIES, Split, TileProblem, _orders, candidate_sizes
 from vtac.runtime.config import VTAConfig
+from vtac.tune import TuneError
 from vtac.tune.validity import Verdict, check, limit_of
 
 #: Tile sizes per loop in vtac's space (the compiler's candidates, thinned as it thins them).
@@ -51,10 +52,6 @@ TVM_ORDER = ("batch", "oh", "block_out", "ow", "block_in", "kh", "kw")
 #: (virtual threads, accumulator parts) in vtac's space.
 THREADS = ((1, 1), (2, 2), (2, 1))
 SPACES = ("vtac", "tvm")
-
-
-class TuneError(ValueError):
-    """A workload, space or log vtac tune cannot use (the message says why)."""
 
 
 @dataclass(frozen=True)
@@ -92,11 +89,11 @@ class Workload:
 
 def workload_key(module: ModuleOp, function: str | None, config: VTAConfig | None) -> str:
     """``NAME:DIGEST`` of the function ``function`` (or the only one) of ``module`` on
-    ``config`` (the module's own, or VTA's default, when None)."""
+    ``config`` (the module's own when None)."""
     found = find_function(module, function)
     name = found.sym_name.data
     text = print_ir(ModuleOp([found.clone()]))
-    chosen = config or VTAConfig()
+    chosen = config or module_config(module)
     digest = hashlib.sha256(f"{text}\n{chosen.name}".encode()).hexdigest()[:16]
     return f"{name}:{digest}"
 
