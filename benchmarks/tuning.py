@@ -165,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.layers.split(","):
         print(f"[{name}] ...", file=sys.stderr, flush=True)
         layers[name] = layer_report(name, texts[name], args.seeds, args.jobs)
+        if args.json:  # what is done so far, in case a later layer fails
+            Path(args.json).write_text(json.dumps({"layers": layers}, indent=2))
     summary = summarise(layers)
     print_table(layers, summary)
     print(f"total time: {time.perf_counter() - start:.0f} s")

@@ -10,7 +10,8 @@ valid with the analytic model's estimate, or the limit it breaks.
   tile-loop order (the orders vtac-tile scores), virtual threads and accumulator parts ((1, 1),
   (2, 2), (2, 1)), the last tile's epilogue (split or whole, where the compiler would split it)
   and, with ``splits``, the first and last steps run in two halves along their outermost
-  parallel loop of two or more iterations.
+  parallel loop of two or more iterations (each such configuration planned by vtac-tile to
+  check that the walk honours it: slower to build).
 - ``tvm``: TVM's template (``vta/python/vta/top/vta_conv2d.py`` before Nov 2024): two-way splits
   tile_b, tile_h, tile_w, tile_ci, tile_co of the blocked batch, output rows, output columns,
   input- and output-channel blocks (every factor pair), and ``oc_nthread``, ``h_nthread`` in
@@ -43,7 +44,7 @@ from vtac.passes.schedule import TileOptions
 from vtac.passes.tiling import SPLIT_ENTRIES, Split, TileProblem, _orders, candidate_sizes
 from vtac.runtime.config import VTAConfig
 from vtac.tune import TuneError
-from vtac.tune.validity import Verdict, check, limit_of
+from vtac.tune.validity import Verdict, check, check_splits, limit_of
 
 #: Tile sizes per loop in vtac's space (the compiler's candidates, thinned as it thins them).
 TILE_CHOICES = 8
@@ -293,9 +294,15 @@ def vtac_space(workload: Workload, splits: bool = False) -> Space:
                         "acc_threads": acc,
                     }
                     for extra in _edge_choices(problem, tiles, order, splits):
-                        configs.append({**base, **extra})
+                        config = {**base, **extra}
+                        configs.append(config)
                         estimates.append(verdict.cycles)
-                        broken.append(verdict.broken)
+                        split = extra["head"] != "none" or extra["tail"] != "none"
+                        if verdict.valid and split:
+                            tiling = compile_options(config)["tiling"]
+                            broken.append(check_splits(kernel, tiling))  # type: ignore[arg-type]
+                        else:
+                            broken.append(verdict.broken)
                         flags = [
                             float(e),
                             vthreads,
@@ -309,13 +316,13 @@ def vtac_space(workload: Workload, splits: bool = False) -> Space:
                             math.log2(max(verdict.dram_bytes, 1)),
                         ]
                         features.append(
-                            _features(problem, tiles, order) + flags + analytic  # type: ignore[arg-type]
+                            flags + analytic + _features(problem, tiles, order)  # type: ignore[arg-type]
                         )
     if not configs:
         raise TuneError("no embedding of the workload can be compiled")
-    return Space(
-        "vtac", workload, configs, np.array(estimates, dtype=np.int64), broken, np.array(features)
-    )
+    width = max(len(f) for f in features)  # embeddings may block into different loop counts
+    table = np.array([f + [0.0] * (width - len(f)) for f in features])
+    return Space("vtac", workload, configs, np.array(estimates, dtype=np.int64), broken, table)
 
 
 def _signature(problem: TileProblem) -> str:

@@ -5,7 +5,8 @@ buffer (half of it per virtual thread), every ISA loop and DMA field in range, t
 kernel within the micro-op buffer, two trips for two threads. :func:`check` runs that filter
 (:func:`vtac.passes.tiling.ranked_tiles`' per-candidate limits) on one candidate and returns the
 analytic estimate the compiler ranks candidates with, or the limit it breaks, so that no limit
-is written twice.
+is written twice. Head and tail splits depend on the walk and the layouts chosen for the tiles:
+:func:`check_splits` plans the configuration as vtac-tile would compile it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vtac.passes.tiling import TileProblem, _best_for
+from vtac.passes.contraction import CompileError, Kernel
+from vtac.passes.dma import DmaError
+from vtac.passes.schedule import TileOptions, plan
+from vtac.passes.tiling import TileProblem, TilingError, _best_for
 from vtac.runtime.config import VTAConfig
 from vtac.runtime.timing_params import TimingParams
 
@@ -69,3 +73,12 @@ def limit_of(message: str) -> str:
     ``"input tile exceeds 1024 entries (tiles ...)"`` -> ``"input tile exceeds N entries"``."""
     text = message.split(" (tiles ")[0]
     return re.sub(r"\d+", "N", text)
+
+
+def check_splits(kernel: Kernel, options: TileOptions) -> str | None:
+    """Why vtac-tile cannot honour the head/tail splits ``options`` force (None if it can)."""
+    try:
+        plan(kernel, options)
+    except (CompileError, DmaError, TilingError) as err:
+        return str(err)
+    return None
