@@ -10,6 +10,7 @@ dimensions that the box spans completely into longer rows.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass
@@ -53,6 +54,13 @@ def plan_box(
 
     Only the two innermost dimensions may reach outside the tensor (zero padding).
     """
+    return list(_plan_box(tuple(shape), tuple(origin), tuple(size)))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _plan_box(
+    shape: tuple[int, ...], origin: tuple[int, ...], size: tuple[int, ...]
+) -> tuple[Transfer, ...]:
     if not (len(shape) == len(origin) == len(size)) or not shape:
         raise DmaError(f"box rank mismatch: shape {shape}, origin {origin}, size {size}")
     for dim, (n, o, s) in enumerate(zip(shape, origin, size, strict=True)):
@@ -95,7 +103,7 @@ def plan_box(
                 x_pad_1=x_pad_1,
             )
         )
-    return transfers
+    return tuple(transfers)
 
 
 def _merge_full_trailing(

@@ -55,6 +55,7 @@ from xdsl.passes import ModulePass
 
 from vtac.dialects import nn, tile
 from vtac.dialects.dense import dense_values
+from vtac.dialects.vta import module_config
 from vtac.passes.blocking import reorder_for_tiles
 from vtac.passes.contraction import (
     CompileError,
@@ -66,9 +67,7 @@ from vtac.passes.contraction import (
     through_layouts,
 )
 from vtac.passes.dma import DmaError
-from vtac.passes.insert_deps import insert_deps
 from vtac.passes.isel import EMBEDDING_ATTR
-from vtac.passes.lower_to_vta import emit_instructions
 from vtac.passes.tile_ir import (
     BUFFER_ATTR,
     DramTensor,
@@ -79,8 +78,9 @@ from vtac.passes.tile_ir import (
 from vtac.passes.tile_walk import walk_tiles
 from vtac.passes.tiling import THOROUGH_FROM, Schedule, Split, TilingError, ranked_tiles
 from vtac.passes.uop_kernels import KernelError
-from vtac.runtime.isa import Load
-from vtac.runtime.timing import TimingError, time_program
+from vtac.runtime.fast_model import FastModel, edge_cycles
+from vtac.runtime.target import Target
+from vtac.runtime.timing import TimingError
 
 SCHEDULE_ATTR = "vtac.schedule"
 #: On a chain's host function: how many stages (kernels) it calls.
@@ -189,12 +189,15 @@ class TileOptions:
     tail: str = ""
 
 
-def plan(kernel: Kernel, options: TileOptions | None = None) -> tuple[Schedule, Kernel]:
+def plan(
+    kernel: Kernel, options: TileOptions | None = None, target: Target | None = None
+) -> tuple[Schedule, Kernel]:
     """The best schedule for ``kernel`` under ``options``, and the kernel with the DRAM layouts
     it runs with: with ``refine_layouts``, each tensor's outer coordinates ordered for the tiles
     (:func:`vtac.passes.blocking.reorder_for_tiles`), which the search scores every candidate
     with; then the first and last steps split as forced or as :func:`split_edges` finds best."""
     options = options or TileOptions()
+    target = target or Target(kernel.config)
     if options.epilogue not in EPILOGUES:
         raise CompileError(
             f"epilogue must be one of {', '.join(EPILOGUES)}, got {options.epilogue!r}"
@@ -211,6 +214,7 @@ def plan(kernel: Kernel, options: TileOptions | None = None) -> tuple[Schedule, 
     candidates = ranked_tiles(
         kernel.blocked.problem(kernel.config, alu_passes=passes),
         kernel.config,
+        target.timing,
         forced=options.tiles,
         vthreads=options.vthreads or None,
         order=options.order or None,
@@ -219,29 +223,43 @@ def plan(kernel: Kernel, options: TileOptions | None = None) -> tuple[Schedule, 
         relayout=options.refine_layouts,
         count=1 if splits_forced or not search else SPLIT_CANDIDATES,
     )
-    best: tuple[Schedule, Kernel] | None = None
-    # splits gain a few percent: tilings that replay much slower than the best are not tried;
-    # a short kernel gets the quick search (the best tiling, splits of one step)
-    thorough = candidates[0].cycles >= THOROUGH_FROM
-    close = [c for c in candidates if c.cycles <= candidates[0].cycles * SPLIT_WITHIN]
-    close = close if thorough else close[:1]
-    for schedule in close:
+    model = FastModel(target)
+    modelled: list[tuple[Schedule, Kernel]] = []
+    for schedule in candidates:
         laid_out = kernel
         if schedule.refined_layouts:
             blocked = reorder_for_tiles(kernel.blocked, schedule.tile)
             laid_out = dataclasses.replace(kernel, blocked=blocked)
         if splits_forced:
             schedule = dataclasses.replace(schedule, **{k: v for k, v in forced.items() if v})
-            schedule = dataclasses.replace(schedule, cycles=_check_splits(laid_out, schedule))
+            schedule = dataclasses.replace(
+                schedule, cycles=_check_splits(laid_out, schedule, target)
+            )
+        else:
+            estimate = model.estimate([(laid_out, schedule)])
+            if estimate is None:
+                continue
+            schedule = dataclasses.replace(schedule, cycles=estimate.cycles)
+        modelled.append((schedule, laid_out))
+    if not modelled:
+        raise CompileError(f"no tiling of {kernel.contraction.name} can be built")
+    modelled.sort(key=lambda c: (c[0].cycles, c[0].dram_bytes))
+    # splits gain a few percent: tilings that model much slower than the best are not tried;
+    # a short kernel gets the quick search (the best tiling, splits of one step)
+    fastest = modelled[0][0].cycles
+    thorough = fastest >= THOROUGH_FROM
+    close = [c for c in modelled if c[0].cycles <= fastest * SPLIT_WITHIN]
+    close = close[:SPLIT_TILINGS] if thorough else close[:1]
+    best = modelled[0]
+    for schedule, laid_out in close:
         if search:
-            schedule = split_edges(laid_out, schedule, search, thorough)
-        if best is None or schedule.cycles < best[0].cycles:
+            schedule = split_edges(laid_out, schedule, search, thorough, target)
+        if schedule.cycles < best[0].cycles:
             best = (schedule, laid_out)
-    assert best is not None
     return best
 
 
-def _check_splits(kernel: Kernel, schedule: Schedule) -> int:
+def _check_splits(kernel: Kernel, schedule: Schedule, target: Target) -> int:
     """Cycles of a schedule with forced splits; a :class:`CompileError` names a split the
     walk cannot honour."""
     extents = dict(kernel.blocked.loops)
@@ -263,69 +281,54 @@ def _check_splits(kernel: Kernel, schedule: Schedule) -> int:
                 f"{split.loop}, the parts before the last must add up to 1 to {size - 1}"
             )
     try:
-        cycles = measure(kernel, schedule, strict=True)
-    except (TilingError, DmaError, TimingError) as err:
+        estimate = FastModel(target, strict=True).estimate([(kernel, schedule)])
+    except (TilingError, DmaError, KernelError, TimingError) as err:
         raise CompileError(f"the forced splits cannot be honoured: {err}") from None
-    assert cycles is not None
-    return cycles
+    assert estimate is not None
+    return estimate.cycles
 
 
-#: The tilings replay ranks best whose edge splits are searched (the fastest measured wins: a
-#: tiling a little slower as a whole may split much better).
-SPLIT_CANDIDATES = 6
-#: ... of those, the ones whose replay is within this factor of the best one's ...
+#: The tilings the analytic model and replay rank best whose cycles the fast model estimates,
+#: and whose edge splits are searched (the fastest modelled wins: a tiling a little slower as a
+#: whole may split much better).
+SPLIT_CANDIDATES = 8
+#: ... of those, the ones whose modelled cycles are within this factor of the best one's ...
 SPLIT_WITHIN = 1.03
-#: The splits of one step that measure best tried over more steps.
+#: ... at most this many.
+SPLIT_TILINGS = 3
+#: The splits of one step that model best tried over more steps.
 STEPS_TRIED = 2
-#: Walks of more tile steps than this are not searched for edge splits (each candidate is
-#: compiled and timed).
-MEASURED_STEPS = 1000
-
-
-def measure(kernel: Kernel, schedule: Schedule, strict: bool = False) -> int | None:
-    """Cycles of ``kernel`` under ``schedule`` as compiled: the tile walk lowered to
-    instructions with their dependency tokens and timed; None if the walk cannot be built or
-    its tokens deadlock (``strict``: the error). A deadlock can arise when splits into many
-    small parts leave more than eight tokens of one queue outstanding in program order: the
-    queue-depth credits of :mod:`vtac.passes.tokens` then form a cycle."""
-    try:
-        steps = walk_tiles(kernel.blocked, schedule, kernel.epilogue, kernel.config)
-        program = emit_instructions(steps, kernel.config)
-    except (TilingError, DmaError, KernelError):
-        if strict:
-            raise
-        return None
-    insns = [insn for insn, _ in program.insns]
-    uops = np.array([(u.dst_idx, u.src_idx, u.wgt_idx) for u in program.uops], dtype=np.int64)
-
-    def uops_of(index: int, load: Load) -> np.ndarray:
-        return uops.reshape(-1, 3)[load.dram_base : load.dram_base + load.x_size * load.y_size]
-
-    done = insert_deps(insns, kernel.config, uops_of)
-    try:
-        return time_program(kernel.config, done).cycles
-    except TimingError:
-        if strict:
-            raise
-        return None
+#: The most steps a split covers (the short walks that rank splits keep this many at each end).
+MAX_SPLIT_STEPS = 4
 
 
 def split_edges(
-    kernel: Kernel, schedule: Schedule, edges: list[str], thorough: bool = True
+    kernel: Kernel,
+    schedule: Schedule,
+    edges: list[str],
+    thorough: bool = True,
+    target: Target | None = None,
 ) -> Schedule:
     """``schedule`` with the splits of ``edges`` (head, tail; see
-    :class:`~vtac.passes.tiling.Split`) that measure fastest: along each parallel loop of the
-    first (last) step, two parts at a few sizes and many parts (halving, or eighths); then the
-    two best of those over two to four steps (if ``thorough``). A tail split replaces the
-    epilogue-only split of the last tile (``split_tail``). Walks of more than
-    ``MEASURED_STEPS`` tile steps are left as they are: every candidate is compiled and
-    timed."""
+    :class:`~vtac.passes.tiling.Split`) that the fast model finds fastest: along each parallel
+    loop of the first (last) step, two parts at a few sizes and many parts (halving, or
+    eighths); then the two best of those over two to four steps (if ``thorough``). A tail split
+    replaces the epilogue-only split of the last tile (``split_tail``). Splits are ranked on a
+    short walk that keeps the edges (:func:`~vtac.runtime.fast_model.edge_cycles`), so their
+    cost does not grow with the walk; the winner is then estimated whole, and kept only if it
+    beats ``schedule``'s own estimate (``schedule.cycles``)."""
+    target = target or Target(kernel.config)
     extents = dict(kernel.blocked.loops)
     trips = {n: -(-extents[n] // size) for n, size in schedule.tiles}
     total = math.prod(trips.values())
-    if total > MEASURED_STEPS:
-        return schedule
-    base = measure(kernel, schedule)
+
+    def short(candidate: Schedule) -> int | None:
+        try:
+            return edge_cycles(kernel, candidate, target, MAX_SPLIT_STEPS)
+        except (TilingError, DmaError, KernelError, TimingError):
+            return None
+
+    base = short(schedule)
     if base is None:
         return schedule
     best = (base, schedule)
@@ -339,7 +342,7 @@ def split_edges(
         if edge == "tail":
             changes["split_tail"] = False
         candidate = dataclasses.replace(start, **changes)  # type: ignore[arg-type]
-        cycles = measure(kernel, candidate)
+        cycles = short(candidate)
         if cycles is not None and cycles < best[0]:
             best = (cycles, candidate)
         return cycles
@@ -355,10 +358,15 @@ def split_edges(
                     tried.append((cycles, split))
         # the best over more steps (a split that does not pay on one step may on two)
         for _, split in sorted(tried, key=lambda t: t[0])[: STEPS_TRIED if thorough else 0]:
-            for steps in range(2, min(4, total) + 1):
+            for steps in range(2, min(MAX_SPLIT_STEPS, total) + 1):
                 if attempt(start, edge, dataclasses.replace(split, steps=steps)) is None:
                     break
-    return dataclasses.replace(best[1], cycles=best[0])
+    if best[1] is schedule:
+        return schedule
+    estimate = FastModel(target).estimate([(kernel, best[1])])
+    if estimate is None or estimate.cycles >= schedule.cycles:
+        return schedule
+    return dataclasses.replace(best[1], cycles=estimate.cycles)
 
 
 def part_options(loop: str, size: int, edge: str) -> list[Split]:
@@ -462,7 +470,7 @@ def check_chain(stages: list[Kernel]) -> None:
                 )
 
 
-def tile_chain(function: func.FuncOp, options: TileOptions) -> list:
+def tile_chain(function: func.FuncOp, options: TileOptions, target: Target | None = None) -> list:
     """The globals, the stage kernels and the host function of a chain of stages (each stage
     planned on its own under ``options``; the layouts of intermediate results kept as
     vtac-layout gave them, so that writer and reader agree)."""
@@ -482,7 +490,7 @@ def tile_chain(function: func.FuncOp, options: TileOptions) -> list:
             () if last else ("out",)
         )
         blocked = dataclasses.replace(kernel.blocked, kept=frozenset(kept))
-        schedule, laid_out = plan(dataclasses.replace(kernel, blocked=blocked), options)
+        schedule, laid_out = plan(dataclasses.replace(kernel, blocked=blocked), options, target)
         names = {}
         for role, value in laid_out.arguments.items():
             source = laid_out.source(role)
@@ -536,9 +544,11 @@ class Tile(ModulePass):
     refine_layouts: bool = True
     head: str = ""
     tail: str = ""
+    #: the board whose timing the search estimates cycles with (see Target)
+    board: str = "pynq"
 
     @staticmethod
-    def of(options: TileOptions) -> Tile:
+    def of(options: TileOptions, board: str = "pynq") -> Tile:
         """The pass honouring ``options``."""
         return Tile(
             tiles=",".join(f"{loop}={size}" for loop, size in options.tiles.items()),
@@ -549,6 +559,7 @@ class Tile(ModulePass):
             refine_layouts=options.refine_layouts,
             head=options.head,
             tail=options.tail,
+            board=board,
         )
 
     def options(self) -> TileOptions:
@@ -566,10 +577,14 @@ class Tile(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         options = self.options()
+        try:
+            target = Target.of(module_config(op), self.board)
+        except ValueError as err:
+            raise CompileError(f"vtac-tile: {err}") from None
         for function in kernels(op):
             if len(kernel_stages(function)) > 1:
-                replace_function(function, tile_chain(function, options))
+                replace_function(function, tile_chain(function, options, target))
                 continue
             kernel = analyse(function)
-            schedule, laid_out = plan(kernel, options)
+            schedule, laid_out = plan(kernel, options, target)
             replace_function(function, tile_kernel(laid_out, schedule))

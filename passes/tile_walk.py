@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from vtac.passes.blocking import BlockedOp, BlockedOperand
@@ -135,8 +136,11 @@ def walk_tiles(
     schedule: Schedule,
     epilogue: Epilogue,
     config: VTAConfig,
+    visit: Mapping[str, Sequence[int]] | None = None,
 ) -> list[Step]:
-    """The DMA and compute steps computing ``op`` tile by tile under ``schedule``."""
+    """The DMA and compute steps computing ``op`` tile by tile under ``schedule``. ``visit``
+    (for a performance model) walks only the given tile indices of some loops, each step as it
+    is in the whole walk (its buffer halves, its place among the first and last steps)."""
     em = _Walk(config)
     extents = dict(op.loops)
     tile = schedule.tile
@@ -161,15 +165,18 @@ def walk_tiles(
         op.bias is not None and out_tile_max + math.prod(op.bias.spec.outer_shape) <= halves["acc"]
     )
     resident: dict[tuple[str, int], tuple] = {}
-    out_tiles = -1
     total = math.prod(trips.values())
-    for step, index in enumerate(itertools.product(*(range(trips[n]) for n in order))):
+    # a step's place in the whole walk, and its output tile's (reduction loops innermost)
+    strides = [math.prod(trips[n] for n in order[i + 1 :]) for i in range(len(order))]
+    per_out_tile = math.prod(trips[n] for n in reduction)
+    visited = [(visit or {}).get(n, range(trips[n])) for n in order]
+    for index in itertools.product(*visited):
+        step = sum(i * stride for i, stride in zip(index, strides, strict=True))
+        out_tiles = step // per_out_tile
         origin = {n: i * tile[n] for n, i in zip(order, index, strict=True)}
         size = {n: min(tile[n], extents[n] - origin[n]) for n in order}
         first = all(origin[n] == 0 for n in reduction)
         last = all(origin[n] + size[n] == extents[n] for n in reduction)
-        if first:
-            out_tiles += 1
         io_half, acc_half = step % threads, out_tiles % schedule.acc_halves
         bases = {"inp": io_half * halves["inp"], "wgt": io_half * halves["wgt"]}
         acc_base = acc_half * halves["acc"]

@@ -359,6 +359,7 @@ def ranked_tiles(
     split_tail: bool | None = None,
     relayout: bool = False,
     count: int = 1,
+    replay_steps: int = REPLAY_STEPS,
 ) -> list[Schedule]:
     """The ``count`` schedules with the fewest replayed cycles (then fewest DRAM bytes) among
     those the analytical model ranks best, best first, no two alike in both; their ``cycles``
@@ -369,7 +370,8 @@ def ranked_tiles(
     the accumulator buffer is split into and ``split_tail`` the epilogue of the last tile; a
     forced choice that breaks a limit raises :class:`TilingError` naming the limit and the
     numbers. With ``relayout`` every candidate is scored with the DRAM layouts refined for its
-    tiles (:meth:`TileProblem.reordered`), which the caller then uses.
+    tiles (:meth:`TileProblem.reordered`), which the caller then uses. At most
+    ``replay_steps`` tile steps are replayed (0: the analytical ranking alone).
     """
     timing = timing or TimingParams()
     extents = problem.extents
@@ -423,7 +425,7 @@ def ranked_tiles(
     candidates.sort(key=lambda c: (c.cycles, c.dram_bytes))
     transfers: dict[tuple[tuple[str, ...], ...], _Transfers] = {}
     best: dict[Schedule, tuple[tuple[int, int], Schedule]] = {}  # candidate -> best variant
-    budget = REPLAY_STEPS
+    budget = replay_steps
     for candidate in candidates:
         steps = math.prod(-(-extents[n] // size) for n, size in candidate.tiles)
         layouts = [(False, problem)]
@@ -448,7 +450,7 @@ def ranked_tiles(
             key = (cycles, candidate.dram_bytes)
             if candidate not in best or key < best[candidate][0]:
                 best[candidate] = (key, replace(variant, cycles=cycles))
-    if not best and budget == REPLAY_STEPS and candidates:
+    if not best and budget == replay_steps and candidates:
         return [candidates[0]]  # too many tiles to replay: the analytical estimate
     if not best:
         reason = failures[0] if failures else "no candidate"

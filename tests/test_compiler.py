@@ -223,10 +223,10 @@ def test_bench_with_tvm_comparison(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["bench", "resnet18", "--compare", "tvm", "--only", "C10", "--json", str(out)]) == 0
     (row,) = json.loads(out.read_text())
     assert row["workload"] == "C10" and row["correct"]
-    # No schedule beats the GEMM core's peak; the roofline's memory bound counts loads and
-    # stores on one bus while the model gives each module the DMA's rate, so C10, whose loads
-    # and stores overlap almost wholly, may come in a little under it.
-    assert row["macs"] / 256 <= row["cycles"] <= 1.05 * row["roofline_cycles"]
+    # No schedule beats its roofline: loads and stores share the DRAM port, as the roofline's
+    # memory bound counts them; C10 comes close to it.
+    assert row["macs"] / 256 <= row["roofline_cycles"] <= row["cycles"]
+    assert row["cycles"] <= 1.15 * row["roofline_cycles"]
     assert row["tvm_cycles"] > row["cycles"]
     for key in ("macs", "utilization", "instructions", "dram_bytes", "compile_s", "sim_s"):
         assert key in row

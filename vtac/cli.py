@@ -338,6 +338,15 @@ def _fixed_note(
     return f" (fixed embedding: utilization={fixed:.4f})"
 
 
+def cmd_estimate(args: argparse.Namespace) -> int:
+    """The fast model's estimate of a function's cycles (see vtac.estimate)."""
+    from vtac.estimate import run
+
+    config = resolve_config(args.config) if args.config else None
+    module, _ = _read_function(args)
+    return run(module, config, args, _compile_options(args))
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     """Run a workload suite (see vtac.bench)."""
     from vtac.bench import run
@@ -356,6 +365,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "bench": cmd_bench,
     "tune": cmd_tune,
     "compile": cmd_compile,
+    "estimate": cmd_estimate,
     "run": cmd_run,
     "asm": cmd_asm,
     "disasm": cmd_disasm,
@@ -421,6 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
     for command, help_text in (
         ("compile", "compile an nn function (.mlir) to a program image"),
         ("run", "compile, simulate and check an nn function against the reference"),
+        ("estimate", "the fast model's cycles for an nn function (nothing emitted)"),
     ):
         p = sub.add_parser(command, help=help_text)
         p.add_argument("file", help="an .mlir file with nn functions")
@@ -435,6 +446,10 @@ def build_parser() -> argparse.ArgumentParser:
                 help="an input array (default: random, with --seed)",
             )
             p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
+        if command == "estimate":
+            from vtac.estimate import add_arguments as add_estimate_arguments
+
+            add_estimate_arguments(p)
         p.add_argument(
             "--function", metavar="NAME", help="the function to compile (default: the only one)"
         )

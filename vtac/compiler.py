@@ -94,12 +94,14 @@ def compile_module(
     vthreads: int | None = None,
     tiling: TileOptions | None = None,
     name: str | None = None,
+    board: str = "pynq",
 ) -> Compiled:
     """Compile the function ``name`` (or the only one) of ``module`` to a program image.
 
     ``embedding`` ("auto" or "fixed") is vtac-isel's option; ``tiling`` what vtac-tile is told
     to honour (:class:`~vtac.passes.schedule.TileOptions`), of which ``tiles`` and ``vthreads``
-    are shortcuts. ``module`` itself is left unchanged."""
+    are shortcuts; ``board`` names the timing the search estimates cycles with
+    (:data:`~vtac.runtime.timing_params.BOARDS`). ``module`` itself is left unchanged."""
     start = time.perf_counter()
     function = find_function(module, name)
     kernel_stages(function)  # a CompileError if vtac cannot compile it
@@ -115,7 +117,7 @@ def compile_module(
         options = dataclasses.replace(options, tiles=tiles)
     if vthreads:
         options = dataclasses.replace(options, vthreads=vthreads)
-    Tile.of(options).apply(ctx, work)
+    Tile.of(options, board).apply(ctx, work)
     stages = [_plan_of(kernel) for kernel in _stage_kernels(work)]
     LowerToVta().apply(ctx, work)
     InsertDeps().apply(ctx, work)

@@ -1,0 +1,335 @@
+"""The fast performance model: a schedule's cycles from a few of its tile steps.
+
+After Lübeck et al. 2024 ("Automatic Generation of Fast and Accurate Performance Models for
+Deep Neural Network Accelerators"): the accelerator's modules and the mapped loop kernel form a
+dependency graph, of which only a few loop-kernel iterations are evaluated; the steady state
+they reach is extrapolated to the whole loop. Here the graph is VTA's three modules with their
+dependency tokens and the shared DRAM port, and the loop kernel is the tile walk.
+
+Each tile loop of many trips is *sampled*: its first ``k`` iterations and its last one are
+walked (every step as it is in the whole walk: its buffer halves, whether it starts or ends an
+output tile, whether it is among the split first or last steps), for ``k`` = ``SAMPLED`` (or
+one more, so that ``k`` and the whole loop's iterations before its last have one parity) and
+``k + 2``. The walk's steps are lowered and timed exactly as the compiler lowers and the
+timed simulator times them, only over a few steps; once the pipeline is in its steady state, two
+more iterations of a loop add the same cycles wherever they are, so the cycles are multilinear
+in the sampled loops' iteration counts and the whole walk's cycles follow from the ``2^m``
+sampled walks of ``m`` sampled loops. The cost is bounded by ``SAMPLED`` and does not grow with
+the number of tiles. Stages of a chain run behind a barrier, so their extrapolated increments
+add up.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from vtac.passes.dma import DmaError
+from vtac.passes.lower_to_vta import UOP_BUDGET
+from vtac.passes.tile_walk import Compute, Dma, Step, walk_tiles
+from vtac.passes.tiling import Schedule, TilingError
+from vtac.passes.tokens import COMPUTE, LOAD, STORE, Access, assign_tokens
+from vtac.passes.uop_kernels import KernelError, KernelInsn, build_kernels
+from vtac.runtime.cost_model import Estimate, Stage, modules_of
+from vtac.runtime.isa import MemType, Store, elem_bytes
+from vtac.runtime.target import Target
+from vtac.runtime.timing import (
+    POP_NEXT,
+    POP_PREV,
+    PUSH_NEXT,
+    PUSH_PREV,
+    Task,
+    TimingError,
+    run_tasks,
+)
+
+#: Iterations of a sampled loop walked before its last one (and this + 2).
+SAMPLED = 2
+#: Loops of more trips than this are sampled.
+SAMPLE_FROM = SAMPLED + 4
+
+#: (cycles, busy load/compute/store, stall load/compute/store, port busy)
+Costs = tuple[float, ...]
+
+
+def _sampled_loops(stage: Stage, schedule: Schedule) -> dict[str, int]:
+    """Loops sampled, with their trips."""
+    extents = dict(stage.blocked.loops)
+    trips = {n: -(-extents[n] // size) for n, size in schedule.tiles}
+    edge = max(
+        (split.steps for split in (schedule.head, schedule.tail) if split is not None), default=1
+    )
+    # the split first and last steps must lie within the walked iterations
+    inner = 1
+    sampled = {}
+    for name in reversed(schedule.order):
+        if trips[name] > SAMPLE_FROM and inner >= edge:
+            sampled[name] = trips[name]
+        inner *= trips[name]
+    return sampled
+
+
+def _costs(steps: Sequence[Step | None], target: Target) -> Costs:
+    core = run_tasks(program_tasks(steps, target), target.timing.shared_dram_port)
+    if core.blocked >= 0:
+        raise TimingError(f"task {core.blocked}: deadlock")
+    return (
+        max((end for _, end in core.spans), default=0),
+        *core.busy,
+        *core.stall,
+        core.port_busy,
+    )
+
+
+_EVERYTHING_NAMES = ("inp", "wgt", "acc", "uop")
+_SPACE = {
+    MemType.UOP: "uop",
+    MemType.WGT: "wgt",
+    MemType.INP: "inp",
+    MemType.ACC: "acc",
+    MemType.ACC_8BIT: "acc",
+    MemType.OUT: "acc",
+}
+_MODULE = {LOAD: 0, COMPUTE: 1, STORE: 2}
+
+
+def _hull(uops: tuple, column: int, factors: tuple[tuple[int, int], ...]) -> tuple[int, int]:
+    """[lo, hi) of the entries one operand of a kernel addresses over its two loops."""
+    values = [u[column] for u in uops]
+    lo, hi = min(values), max(values)
+    for factor, iterations in factors:
+        step = factor * max(iterations - 1, 0)
+        lo, hi = (lo + step, hi) if step < 0 else (lo, hi + step)
+    return lo, hi + 1
+
+
+@functools.lru_cache(maxsize=8192)
+def _kernel_shape(
+    kernel: KernelInsn,
+) -> tuple[int, tuple[int, int], tuple[int, int], tuple[int, int]]:
+    """Micro-op executions of a kernel instruction and the hulls of its dst, src and wgt."""
+    uops = tuple((u.dst_idx, u.src_idx, u.wgt_idx) for u in kernel.uops)
+    dst = _hull(
+        uops, 0, ((kernel.dst_factor_out, kernel.iter_out), (kernel.dst_factor_in, kernel.iter_in))
+    )
+    src = _hull(
+        uops, 1, ((kernel.src_factor_out, kernel.iter_out), (kernel.src_factor_in, kernel.iter_in))
+    )
+    wgt = _hull(
+        uops, 2, ((kernel.wgt_factor_out, kernel.iter_out), (kernel.wgt_factor_in, kernel.iter_in))
+    )
+    return len(uops) * kernel.iter_out * kernel.iter_in, dst, src, wgt
+
+
+def program_tasks(steps: Sequence[Step | None], target: Target) -> list[Task]:
+    """The timed core's tasks of the program the compiler emits for ``steps``: the same
+    instructions (:func:`~vtac.passes.lower_to_vta.emit_instructions`), the same on-chip
+    accesses and tokens (:mod:`vtac.passes.insert_deps`), without building instructions."""
+    config, params = target.config, target.timing
+    everything = tuple(
+        (name, 0, depth)
+        for name, depth in zip(
+            _EVERYTHING_NAMES,
+            (config.inp_depth, config.wgt_depth, config.acc_depth, config.uop_depth),
+            strict=True,
+        )
+    )
+    kernels = {
+        i: build_kernels(list(step.loops), step.base, config, alu=step.kind == "alu")
+        for i, step in enumerate(steps)
+        if isinstance(step, Compute)
+    }
+    budget = min(config.uop_depth, UOP_BUDGET)
+    distinct = list(dict.fromkeys(k.uops for insns in kernels.values() for k in insns))
+    total = sum(len(k) for k in distinct)
+    resident: dict[tuple, int] = {}
+    phases: list[tuple[int, int, int, int]] = []  # module, lead, port, tail
+    accesses: list[Access] = []
+    uop_bytes = config.uop_elem_bytes
+    if distinct and total <= budget:  # every kernel loaded first by one LOAD
+        slot = 0
+        for uops in distinct:
+            resident[uops] = slot
+            slot += len(uops)
+        phases.append((1, *params.transfer_phases(1, total * uop_bytes)))
+        accesses.append(Access(COMPUTE, writes=(("uop", 0, total),)))
+    next_slot = 0
+    gemm_fill, alu_fill = params.gemm_pipeline_fill, params.alu_pipeline_fill
+    body = list(steps)
+    while body and body[-1] is None:
+        body.pop()
+    for i, step in enumerate(body):
+        if step is None:
+            phases.append((1, params.finish_cycles, 0, 0))
+            accesses.append(Access(COMPUTE, reads=everything, writes=everything))
+        elif isinstance(step, Dma):
+            insn = step.insn
+            kind = insn.memory_type
+            cols, rows = insn.x_size, insn.y_size
+            if isinstance(insn, Store):
+                phases.append((2, *params.transfer_phases(rows, cols * elem_bytes(config, kind))))
+                base = insn.sram_base
+                accesses.append(Access(STORE, reads=(("acc", base, base + rows * cols),)))
+                continue
+            width = insn.x_pad_0 + cols + insn.x_pad_1
+            height = insn.y_pad_0 + rows + insn.y_pad_1
+            pads = width * height - cols * rows
+            module = 0 if kind in (MemType.INP, MemType.WGT) else 1
+            phases.append(
+                (module, *params.transfer_phases(rows, cols * elem_bytes(config, kind), pads))
+            )
+            base = insn.sram_base
+            accesses.append(
+                Access(
+                    LOAD if module == 0 else COMPUTE,
+                    writes=((_SPACE[MemType(kind)], base, base + width * height),),
+                )
+            )
+        else:
+            alu = step.kind == "alu"
+            per = (
+                (
+                    params.alu_imm_cycles_per_uop
+                    if step.imm is not None
+                    else params.alu_cycles_per_uop
+                )
+                if alu
+                else params.gemm_cycles_per_uop
+            )
+            fill = alu_fill if alu else gemm_fill
+            for k in kernels[i]:
+                uops = k.uops
+                if uops in resident:
+                    slot = resident[uops]
+                else:  # loaded where the next free slot is, evicting what it overlaps
+                    if next_slot + len(uops) > budget:
+                        next_slot = 0
+                    slot = next_slot
+                    n = len(uops)
+                    resident = {
+                        u: s for u, s in resident.items() if s + len(u) <= slot or s >= slot + n
+                    }
+                    phases.append((1, *params.transfer_phases(1, n * uop_bytes)))
+                    accesses.append(Access(COMPUTE, writes=(("uop", slot, slot + n),)))
+                    resident[uops] = slot
+                    next_slot = slot + n
+                count, dst, src, wgt = _kernel_shape(k)
+                phases.append((1, count * per + fill, 0, 0))
+                reads = [("uop", slot, slot + len(uops))]
+                if not alu:
+                    if not step.reset:
+                        reads += [("inp", *src), ("wgt", *wgt), ("acc", *dst)]
+                else:
+                    reads.append(("acc", *dst))
+                    if step.imm is None:
+                        reads.append(("acc", *src))
+                accesses.append(Access(COMPUTE, reads=tuple(reads), writes=(("acc", *dst),)))
+    # the end of the program: a compute no-op after the last load and store, then FINISH
+    phases.append((1, params.finish_cycles, 0, 0))
+    accesses.append(Access(COMPUTE, reads=everything, writes=everything))
+    phases.append((1, params.finish_cycles, 0, 0))
+    accesses.append(Access(COMPUTE))
+    flags = assign_tokens(accesses)
+    return [
+        (
+            *phase,
+            f.pop_prev_dep * POP_PREV
+            | f.pop_next_dep * POP_NEXT
+            | f.push_prev_dep * PUSH_PREV
+            | f.push_next_dep * PUSH_NEXT,
+        )
+        for phase, f in zip(phases, flags, strict=True)
+    ]
+
+
+def _walk(stage: Stage, schedule: Schedule, target: Target, counts: dict[str, int]) -> list[Step]:
+    extents = dict(stage.blocked.loops)
+    visit = {}
+    for name, count in counts.items():
+        trips = -(-extents[name] // schedule.tile[name])
+        visit[name] = [*range(count), trips - 1]
+    return walk_tiles(stage.blocked, schedule, stage.epilogue, target.config, visit)
+
+
+def _stage_extrapolation(
+    stage: Stage, schedule: Schedule, target: Target
+) -> tuple[list[Step], Costs, Costs]:
+    """The stage's walk at the base sample, its costs, and what the whole walk adds to them."""
+    sampled = _sampled_loops(stage, schedule)
+    names = list(sampled)
+    corners: dict[tuple[int, ...], Costs] = {}
+    base: list[Step] = []
+    # iterations walked before the last: as many as the whole loop has, modulo 2 (a pipeline
+    # may settle into a period of two iterations)
+    first = {n: SAMPLED + (sampled[n] - 1 - SAMPLED) % 2 for n in names}
+    for corner in itertools.product((0, 1), repeat=len(names)):
+        counts = {n: first[n] + 2 * c for n, c in zip(names, corner, strict=True)}
+        steps = _walk(stage, schedule, target, counts)
+        if not any(corner):
+            base = steps
+        corners[corner] = _costs(steps, target)
+    # pairs of iterations the whole walk has beyond the base sample, per sampled loop
+    x = [(sampled[n] - 1 - first[n]) // 2 for n in names]
+    zero = corners[(0,) * len(names)]
+    total = [0.0] * len(zero)
+    for corner, costs in corners.items():
+        weight = math.prod(xi if c else 1 - xi for xi, c in zip(x, corner, strict=True))
+        for i, value in enumerate(costs):
+            total[i] += weight * value
+    return base, zero, tuple(t - z for t, z in zip(total, zero, strict=True))
+
+
+def edge_cycles(stage: Stage, schedule: Schedule, target: Target, edge: int) -> int:
+    """Cycles of a short walk that keeps the first and last ``edge`` steps and one or two
+    iterations of every longer loop: schedules that differ only in how those steps are split
+    (:class:`~vtac.passes.tiling.Split`) differ by as many cycles as their whole walks do, once
+    the pipeline settles between the edges. Raises what the walk or the timing raises."""
+    extents = dict(stage.blocked.loops)
+    trips = {n: -(-extents[n] // size) for n, size in schedule.tiles}
+    visit: dict[str, list[int]] = {}
+    inner = 1
+    for name in reversed(schedule.order):
+        t = trips[name]
+        if t >= 4 and inner >= edge:
+            first = 1 + (t - 2) % 2  # as many iterations before the last as the loop, mod 2
+            visit[name] = [*range(first), t - 1]
+        inner *= t
+    steps = walk_tiles(stage.blocked, schedule, stage.epilogue, target.config, visit)
+    return int(_costs(steps, target)[0])
+
+
+@dataclass(frozen=True)
+class FastModel:
+    """The fast model as a :class:`~vtac.runtime.cost_model.CostModel` (``strict``: what
+    makes a schedule unbuildable is raised, not answered with None)."""
+
+    target: Target
+    strict: bool = False
+
+    def estimate(self, stages: Sequence[tuple[Stage, Schedule]]) -> Estimate | None:
+        start = time.perf_counter()
+        try:
+            walks: list[Step | None] = []
+            added = [0.0] * 8
+            for index, (stage, schedule) in enumerate(stages):
+                base, costs, extra = _stage_extrapolation(stage, schedule, self.target)
+                walks += ([None] if index else []) + base
+                added = [a + e for a, e in zip(added, extra, strict=True)]
+            if len(stages) > 1:  # the stages' base walks together, one after the other
+                costs = _costs(walks, self.target)
+        except (TilingError, DmaError, KernelError, TimingError):
+            if self.strict:
+                raise
+            return None
+        total = [c + a for c, a in zip(costs, added, strict=True)]
+        return Estimate(
+            round(total[0]),
+            modules_of(total[1:4]),
+            modules_of(total[4:7]),
+            round(total[7]),
+            time.perf_counter() - start,
+        )
