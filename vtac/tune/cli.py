@@ -46,7 +46,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _workload(args: argparse.Namespace):  # noqa: ANN202
-    from vtac.bench import BenchError, _rows, _workload
+    from vtac.bench import BenchError, _rows
+    from vtac.bench import _workload as suite_row
     from vtac.runtime.config import resolve_config
     from vtac.tune import TuneError
     from vtac.tune.space import Workload
@@ -61,7 +62,7 @@ def _workload(args: argparse.Namespace):  # noqa: ANN202
         return Workload(text, args.function, config, path.stem)
     suite, _, name = args.workload.partition(":")
     try:
-        rows = {n: t for n, t in (_workload(r) for r in _rows(suite))}
+        rows = dict(suite_row(r) for r in _rows(suite))
     except BenchError:
         raise TuneError(f"{args.workload}: neither a file nor SUITE:NAME") from None
     if name not in rows:
@@ -154,6 +155,9 @@ def run(args: argparse.Namespace) -> int:
             configs = [space.configs[i] for i in batch]
             results = list(measurer.run(configs))
             measured(configs, results)
+            for i, result in zip(batch, results, strict=True):
+                if result.error and space.valid[i]:  # within the limits, yet not buildable
+                    space.refuse(i, result.error)
             tuner.update(batch, [r.cycles if r.ok else None for r in results])
             count += len(batch)
         progress.close()

@@ -140,6 +140,12 @@ class Space:
     def valid(self) -> np.ndarray:
         return np.array([b is None for b in self.broken], dtype=bool)
 
+    def refuse(self, i: int, reason: str) -> None:
+        """Mark configuration ``i`` invalid: the compiler could not build it (a deadlock of its
+        dependency tokens, a box the DMA cannot move) though it keeps within the limits."""
+        self.broken[i] = reason
+        self._neighbours.clear()
+
     def index(self, config: dict[str, object]) -> int | None:
         """The position of ``config`` in the space (None if it is not in it)."""
         return self._by_text.get(canonical(config))
