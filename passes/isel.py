@@ -8,8 +8,14 @@ shifts of at most 15, the FPGA limit), a bias ``add`` to a tensor ADD, ``clip`` 
 ``relu`` to MAX with 0, a saturating ``cast`` to MIN 127 then MAX -128; a wrapping ``cast`` needs
 no instruction (STORE keeps the low 8 bits).
 
+With ``embedding=auto``, the CP-SAT optimum (the most useful lanes, then the least DRAM
+traffic) and TVM's fixed embedding, when they differ, are both tiled and costed by the fast
+performance model (:func:`vtac.runtime.fast_model.best_tiling_cycles`) on the target
+(``board``), and the faster is kept: lane utilisation does not say what a schedule will cost.
+
 Options: ``embedding=fixed`` forces TVM's fixed embedding (channels on the blocks, batch on
-BATCH) as a baseline; ``config=NAME_OR_PATH`` sets the module's hardware configuration.
+BATCH) as a baseline; ``config=NAME_OR_PATH`` sets the module's hardware configuration;
+``board`` names the board whose timing the costs use.
 """
 
 from __future__ import annotations
@@ -41,7 +47,10 @@ from vtac.passes.embedding import (
     Window,
     select_embedding,
 )
+from vtac.passes.tile_walk import Epilogue
 from vtac.runtime.config import ConfigError, VTAConfig, resolve_config
+from vtac.runtime.fast_model import best_tiling_cycles
+from vtac.runtime.target import Target
 
 EMBEDDING_ATTR = "vtac.embedding"
 ALU_ATTR = "vtac.alu"
@@ -165,6 +174,7 @@ class InstructionSelection(ModulePass):
 
     embedding: str = "auto"
     config: str = ""
+    board: str = "pynq"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         if self.embedding not in ("auto", "fixed"):
@@ -175,11 +185,17 @@ class InstructionSelection(ModulePass):
             except ConfigError as err:
                 raise IselError(f"config: {err}") from None
         config = module_config(op)
+        try:
+            target = Target.of(config, self.board)
+        except ValueError as err:
+            raise IselError(f"board: {err}") from None
         chosen: dict[Operation, Embedding] = {}
         for inner in op.walk():
             if isinstance(inner, CONTRACTIONS):
                 fixed = self.embedding == "fixed"
                 chosen[inner] = _select(inner, config, fixed)
+                if not fixed:
+                    chosen[inner] = _cheaper(inner, chosen[inner], target)
             elif isinstance(inner, EPILOGUES):
                 inner.attributes[ALU_ATTR] = ArrayAttr(
                     [StringAttr(s) for s in alu_selection(inner)]
@@ -200,6 +216,50 @@ def _select(op: Operation, config: VTAConfig, fixed: bool) -> Embedding:
         )
     except EmbeddingError as err:
         raise IselError(f"{op.name}: {err}") from None
+
+
+def _same(a: Embedding, b: Embedding) -> bool:
+    return all(getattr(a, f) == getattr(b, f) for f in ("inp", "wgt", *DIMS))
+
+
+def _epilogue(op: Operation) -> tuple[Epilogue, Operand | None]:
+    """The ALU steps of the epilogue ops that follow ``op`` (each the only user of the one
+    before), and the bias operand if one of them adds a bias."""
+    space = iteration_space(op)
+    steps: list[tuple[str, int | None]] = []
+    bias = None
+    value = op.results[0]
+    while value.has_one_use():
+        user = value.get_user_of_unique_use()
+        if not isinstance(user, EPILOGUES) or user.operands[0] != value:
+            break
+        for text in alu_selection(user):
+            mnemonic, amount = text.split()
+            steps.append((mnemonic, None if mnemonic == "ADD" else int(amount)))
+        if isinstance(user, nn.AddOp):
+            bias = Operand("bias", (space.out.dims[1],), 4)
+        value = user.results[0]
+    planes = 4 if value.type.element_type == nn.I32 else 1  # type: ignore[attr-defined]
+    return Epilogue(tuple(steps), planes), bias
+
+
+def _cheaper(op: Operation, auto: Embedding, target: Target) -> Embedding:
+    """``auto`` or TVM's fixed embedding, whichever the fast model finds faster once tiled."""
+    try:
+        fixed = _select(op, target.config, True)
+    except IselError:
+        return auto
+    if _same(auto, fixed):
+        return auto
+    space = iteration_space(op)
+    epilogue, bias = _epilogue(op)
+    blocked = [block(space, embedding, target.config, bias) for embedding in (auto, fixed)]
+    if blocked[0] == blocked[1]:  # the same program (a loop of one iteration folded or not)
+        return auto
+    costs = [best_tiling_cycles(b, epilogue, target) for b in blocked]
+    if costs[1] is not None and (costs[0] is None or costs[1] < costs[0]):
+        return fixed
+    return auto
 
 
 def _producer(consumer: Operation) -> Operation | None:

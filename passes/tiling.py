@@ -27,6 +27,7 @@ import numpy as np
 
 from vtac.passes.dma import MAX_STRIDE, DmaError, plan_box
 from vtac.runtime.config import LOOP_ITER_BITS, VTAConfig
+from vtac.runtime.steady_state import extrapolate, sampled_loops, walked_steps
 from vtac.runtime.timing_params import TimingParams
 
 MAX_ITER = (1 << LOOP_ITER_BITS) - 1
@@ -41,7 +42,7 @@ REPLAYED_QUICK = 16
 #: replayed here; in vtac-tile, edge splits searched on several tilings and over several steps).
 THOROUGH_FROM = 40_000
 #: Tiles replayed per search at most (candidates beyond it keep their analytical estimate).
-REPLAY_STEPS = 30_000
+REPLAY_STEPS = 10_000
 #: Accumulator entries from which the walk's last tile runs its epilogue in two parts.
 SPLIT_ENTRIES = 64
 
@@ -250,6 +251,10 @@ class Schedule:
     def tile(self) -> dict[str, int]:
         return dict(self.tiles)
 
+    def trips(self, extents: Mapping[str, int]) -> dict[str, int]:
+        """Tiles per loop of loops of ``extents``."""
+        return {n: -(-extents[n] // size) for n, size in self.tiles}
+
     def split_of(self, step: int, total: int) -> Split | None:
         """The split step ``step`` of a walk of ``total`` steps runs with: the tail's over the
         last ``tail.steps`` steps, else the head's over the first ``head.steps``."""
@@ -433,6 +438,8 @@ def ranked_tiles(
             refined = problem.reordered(candidate.tile)
             layouts += [(True, refined)] if refined != problem else []
         tails = [split_tail] if split_tail is not None else [True, False]
+        sampled = sampled_loops(candidate.trips(extents), candidate.order)
+        steps = walked_steps(candidate.trips(extents), sampled) if sampled else steps
         replays = steps * len(layouts) * len(tails)  # every variant replays every step
         if replays > budget:
             continue
@@ -442,7 +449,7 @@ def ranked_tiles(
             moves = transfers.setdefault(key_of_layout, _Transfers(laid_out, timing))
             variant = replace(candidate, split_tail=tail, refined_layouts=refine)
             try:
-                cycles = replay(laid_out, config, timing, variant, moves)
+                cycles = replay_extrapolated(laid_out, config, timing, variant, moves, sampled)
             except DmaError as err:
                 sizes = ", ".join(f"{n}={size}" for n, size in candidate.tiles)
                 failures.append(f"the DMA cannot move {err} (tiles {sizes})")
@@ -682,14 +689,35 @@ class _Transfers:
         return cached
 
 
+def replay_extrapolated(
+    problem: TileProblem,
+    config: VTAConfig,
+    timing: TimingParams,
+    schedule: Schedule,
+    transfers: _Transfers,
+    sampled: Mapping[str, int],
+) -> int:
+    """:func:`replay`'s cycles for the whole walk, from a few iterations of the ``sampled``
+    loops (:func:`~vtac.runtime.steady_state.extrapolate`)."""
+    if not sampled:
+        return replay(problem, config, timing, schedule, transfers)
+    _, total = extrapolate(
+        sampled, lambda visit: (replay(problem, config, timing, schedule, transfers, visit),)
+    )
+    return round(total[0])
+
+
 def replay(
     problem: TileProblem,
     config: VTAConfig,
     timing: TimingParams,
     schedule: Schedule,
     transfers: _Transfers | None = None,
+    visit: Mapping[str, Sequence[int]] | None = None,
 ) -> int:
-    """Cycles of ``schedule`` replayed tile by tile as lowering walks it: boxes reloaded only
+    """Cycles of ``schedule`` replayed tile by tile as lowering walks it (``visit``: only the
+    given tile indices of some loops, as :func:`~vtac.passes.tile_walk.walk_tiles` takes
+    them): boxes reloaded only
     when their buffer half holds another one, the DMA's own transfers, micro-op kernels loaded
     while they are not on chip, and the three modules overlapping as far as buffer hazards allow
     (a load waits for the compute that last read its half; a reset, for the store that last
@@ -758,12 +786,15 @@ def replay(
     read_end = [0] * threads  # end of the last compute reading each input/weight half
     ready = [0] * threads  # end of the last load into each input/weight half
     stored = [0] * acc_halves  # end of the last store from each accumulator part
-    out_tiles = -1
     total = math.prod(trips)
-    for step, index in enumerate(itertools.product(*(range(t) for t in trips))):
+    strides = [math.prod(trips[p + 1 :]) for p in range(len(trips))]
+    per_out_tile = math.prod(trips[p] for p in reduction)
+    visited = [(visit or {}).get(n, range(t)) for n, t in zip(order, trips, strict=True)]
+    for index in itertools.product(*visited):
+        step = sum(i * stride for i, stride in zip(index, strides, strict=True))
+        out_tiles = step // per_out_tile
         first = all(index[p] == 0 for p in reduction)
         last = all(index[p] == trips[p] - 1 for p in reduction)
-        out_tiles += first
         io_half, acc_half = step % threads, out_tiles % acc_halves
         out = box(problem.out, index)
         out_entries = math.prod(out[1])

@@ -6,36 +6,34 @@ dependency graph, of which only a few loop-kernel iterations are evaluated; the 
 they reach is extrapolated to the whole loop. Here the graph is VTA's three modules with their
 dependency tokens and the shared DRAM port, and the loop kernel is the tile walk.
 
-Each tile loop of many trips is *sampled*: its first ``k`` iterations and its last one are
-walked (every step as it is in the whole walk: its buffer halves, whether it starts or ends an
-output tile, whether it is among the split first or last steps), for ``k`` = ``SAMPLED`` (or
-one more, so that ``k`` and the whole loop's iterations before its last have one parity) and
-``k + 2``. The walk's steps are lowered and timed exactly as the compiler lowers and the
-timed simulator times them, only over a few steps; once the pipeline is in its steady state, two
-more iterations of a loop add the same cycles wherever they are, so the cycles are multilinear
-in the sampled loops' iteration counts and the whole walk's cycles follow from the ``2^m``
-sampled walks of ``m`` sampled loops. The cost is bounded by ``SAMPLED`` and does not grow with
-the number of tiles. Stages of a chain run behind a barrier, so their extrapolated increments
-add up.
+Each tile loop of many trips is *sampled* (:mod:`vtac.runtime.steady_state`): its first few
+iterations and its last one are walked, every step as it is in the whole walk (its buffer
+halves, whether it starts or ends an output tile, whether it is among the split first or last
+steps). The walk's steps become the instructions, on-chip accesses and tokens the compiler
+emits (:func:`program_tasks`, without building instructions) and run on the timed simulator's
+core (:func:`vtac.runtime.timing.run_tasks`), so a walk short enough to be walked whole is
+modelled exactly; a longer one is extrapolated from its steady state, at a cost that does not
+grow with the number of tiles. Stages of a chain run behind a barrier, so their extrapolated
+increments add up.
 """
 
 from __future__ import annotations
 
 import functools
-import itertools
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from vtac.passes.blocking import BlockedOp, reorder_for_tiles
 from vtac.passes.dma import DmaError
 from vtac.passes.lower_to_vta import UOP_BUDGET
-from vtac.passes.tile_walk import Compute, Dma, Step, walk_tiles
-from vtac.passes.tiling import Schedule, TilingError
+from vtac.passes.tile_walk import Compute, Dma, Epilogue, Step, walk_tiles
+from vtac.passes.tiling import REPLAY_STEPS, Schedule, TilingError, ranked_tiles
 from vtac.passes.tokens import COMPUTE, LOAD, STORE, Access, assign_tokens
 from vtac.passes.uop_kernels import KernelError, KernelInsn, build_kernels
 from vtac.runtime.cost_model import Estimate, Stage, modules_of
 from vtac.runtime.isa import MemType, Store, elem_bytes
+from vtac.runtime.steady_state import Visit, extrapolate, sampled_loops
 from vtac.runtime.target import Target
 from vtac.runtime.timing import (
     POP_NEXT,
@@ -47,30 +45,8 @@ from vtac.runtime.timing import (
     run_tasks,
 )
 
-#: Iterations of a sampled loop walked before its last one (and this + 2).
-SAMPLED = 2
-#: Loops of more trips than this are sampled.
-SAMPLE_FROM = SAMPLED + 4
-
 #: (cycles, busy load/compute/store, stall load/compute/store, port busy)
 Costs = tuple[float, ...]
-
-
-def _sampled_loops(stage: Stage, schedule: Schedule) -> dict[str, int]:
-    """Loops sampled, with their trips."""
-    extents = dict(stage.blocked.loops)
-    trips = {n: -(-extents[n] // size) for n, size in schedule.tiles}
-    edge = max(
-        (split.steps for split in (schedule.head, schedule.tail) if split is not None), default=1
-    )
-    # the split first and last steps must lie within the walked iterations
-    inner = 1
-    sampled = {}
-    for name in reversed(schedule.order):
-        if trips[name] > SAMPLE_FROM and inner >= edge:
-            sampled[name] = trips[name]
-        inner *= trips[name]
-    return sampled
 
 
 def _costs(steps: Sequence[Step | None], target: Target) -> Costs:
@@ -246,41 +222,22 @@ def program_tasks(steps: Sequence[Step | None], target: Target) -> list[Task]:
     ]
 
 
-def _walk(stage: Stage, schedule: Schedule, target: Target, counts: dict[str, int]) -> list[Step]:
-    extents = dict(stage.blocked.loops)
-    visit = {}
-    for name, count in counts.items():
-        trips = -(-extents[name] // schedule.tile[name])
-        visit[name] = [*range(count), trips - 1]
-    return walk_tiles(stage.blocked, schedule, stage.epilogue, target.config, visit)
-
-
 def _stage_extrapolation(
     stage: Stage, schedule: Schedule, target: Target
 ) -> tuple[list[Step], Costs, Costs]:
     """The stage's walk at the base sample, its costs, and what the whole walk adds to them."""
-    sampled = _sampled_loops(stage, schedule)
-    names = list(sampled)
-    corners: dict[tuple[int, ...], Costs] = {}
-    base: list[Step] = []
-    # iterations walked before the last: as many as the whole loop has, modulo 2 (a pipeline
-    # may settle into a period of two iterations)
-    first = {n: SAMPLED + (sampled[n] - 1 - SAMPLED) % 2 for n in names}
-    for corner in itertools.product((0, 1), repeat=len(names)):
-        counts = {n: first[n] + 2 * c for n, c in zip(names, corner, strict=True)}
-        steps = _walk(stage, schedule, target, counts)
-        if not any(corner):
-            base = steps
-        corners[corner] = _costs(steps, target)
-    # pairs of iterations the whole walk has beyond the base sample, per sampled loop
-    x = [(sampled[n] - 1 - first[n]) // 2 for n in names]
-    zero = corners[(0,) * len(names)]
-    total = [0.0] * len(zero)
-    for corner, costs in corners.items():
-        weight = math.prod(xi if c else 1 - xi for xi, c in zip(x, corner, strict=True))
-        for i, value in enumerate(costs):
-            total[i] += weight * value
-    return base, zero, tuple(t - z for t, z in zip(total, zero, strict=True))
+    extents = dict(stage.blocked.loops)
+    trips = {n: -(-extents[n] // size) for n, size in schedule.tiles}
+    edge = max((s.steps for s in (schedule.head, schedule.tail) if s is not None), default=1)
+    walks: dict[bool, list[Step]] = {}
+
+    def evaluate(visit: Visit) -> Costs:
+        steps = walk_tiles(stage.blocked, schedule, stage.epilogue, target.config, visit)
+        walks.setdefault(True, steps)  # the first corner is the base sample
+        return _costs(steps, target)
+
+    base, total = extrapolate(sampled_loops(trips, schedule.order, edge), evaluate)
+    return walks[True], tuple(base), tuple(t - b for t, b in zip(total, base, strict=True))
 
 
 def edge_cycles(stage: Stage, schedule: Schedule, target: Target, edge: int) -> int:
@@ -333,3 +290,41 @@ class FastModel:
             round(total[7]),
             time.perf_counter() - start,
         )
+
+
+@dataclass(frozen=True)
+class BlockedStage:
+    """A stage as the cost layer sees it: a blocked contraction and its epilogue."""
+
+    blocked: BlockedOp
+    epilogue: Epilogue
+
+
+def best_tiling_cycles(
+    blocked: BlockedOp, epilogue: Epilogue, target: Target, count: int = 3
+) -> int | None:
+    """The fewest cycles the fast model gives the ``count`` tilings of ``blocked`` that the
+    analytic model and the replay rank best (layouts refined for the tiles, no edge splits):
+    what an embedding costs. None if no tiling fits."""
+    passes = len(epilogue.steps) + epilogue.planes - 1
+    try:
+        candidates = ranked_tiles(
+            blocked.problem(target.config, alu_passes=passes),
+            target.config,
+            target.timing,
+            relayout=True,
+            count=count,
+            replay_steps=REPLAY_STEPS // 4,
+        )
+    except TilingError:
+        return None
+    model = FastModel(target)
+    best: int | None = None
+    for schedule in candidates:
+        laid_out = (
+            reorder_for_tiles(blocked, schedule.tile) if schedule.refined_layouts else blocked
+        )
+        estimate = model.estimate([(BlockedStage(laid_out, epilogue), schedule)])
+        if estimate is not None and (best is None or estimate.cycles < best):
+            best = estimate.cycles
+    return best

@@ -7,9 +7,12 @@ the bytes per cycle the board's DMA sustains), where the minimum moves every inp
 op reads (a 1x1 stride-2 convolution reads a quarter of its input) and every weight, bias and
 output byte once. ``util`` is the lane utilisation (useful MACs over issued MACs) of the
 embedding chosen, ``fixed_util`` that of TVM's fixed embedding on the same op (vtac-isel with
-embedding=fixed: one CP-SAT embedding, nothing compiled). ``--compare tvm`` also compiles TVM's
-published ResNet-18 schedules (fixed embedding, its tile splits, loop order and virtual
-threads) into the same model, and reports the speedup.
+embedding=fixed: one CP-SAT embedding, nothing compiled). ``est_cycles`` is the fast model's
+estimate of the schedule chosen (``est_s`` the seconds it took, in the JSON rows) and
+``roofline_cycles_8_bytes`` the roofline at the bus's nominal 8 bytes per cycle. ``--compare
+fixed`` adds ``fixed_cycles``, the same tiler on TVM's fixed embedding. ``--compare tvm`` also
+compiles TVM's published ResNet-18 schedules (fixed embedding, its tile splits, loop order and
+virtual threads) into the same model, and reports the speedup.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import vtac
 from vtac.backends.reference import find_function
 from vtac.compiler import compile_module, run_module
 from vtac.dialects.vta import CONFIG_ATTR, config_attr
+from vtac.estimate import estimate_function
 from vtac.passes.contraction import read_embedding
 from vtac.passes.isel import CONTRACTIONS, InstructionSelection
 from vtac.passes.schedule import TileOptions
@@ -150,6 +154,7 @@ def run_suite(
     compare_tvm: bool = False,
     only: set[str] | None = None,
     progress: bool = True,
+    compare_fixed: bool = False,
     tuning_log: str | None = None,
 ) -> list[dict[str, object]]:
     from vtac.tune.log import best_options
@@ -162,19 +167,24 @@ def run_suite(
         name, text = _workload(row)
         if progress:
             print(f"[{index}/{len(rows)}] {name}", file=sys.stderr, flush=True)
+        board_name = next((n for n, b in BOARDS.items() if b == board), "pynq")
         module = vtac.parse_ir(text)
         tuned = best_options(tuning_log, module, None, config) if tuning_log else None
-        report = run_module(module, config=config, **(tuned or {}))  # type: ignore[arg-type]
+        report = run_module(module, config=config, board=board_name, **(tuned or {}))  # type: ignore[arg-type]
         timing = time_program(config, report.compiled.image.insns, board)
         work = report.compiled.image.workload
         assert work is not None
         roof = roofline(work, config, board)
+        _, estimate = estimate_function(vtac.parse_ir(text), config, board_name)
         result: dict[str, object] = {
             "workload": name,
             "macs": work.macs,
             "cycles": timing.cycles,
             "roofline_cycles": roof,
             "efficiency": roof / timing.cycles,
+            "roofline_cycles_8_bytes": roofline(work, config, board.with_(bus_efficiency=1.0)),
+            "est_cycles": estimate.cycles,
+            "est_s": round(estimate.seconds, 6),
             "utilization": report.compiled.utilization,
             "fixed_utilization": fixed_utilization(vtac.parse_ir(text), config),
             "instructions": len(report.compiled.image.insns),
@@ -185,6 +195,9 @@ def run_suite(
             "embedding": str(report.compiled.embedding),
             "schedule": str(report.compiled.schedule),
         }
+        if compare_fixed:
+            fixed = compile_module(vtac.parse_ir(text), config, embedding="fixed", board=board_name)
+            result["fixed_cycles"] = time_program(config, fixed.image.insns, board).cycles
         if name in tvm:
             kernel = (int(row["kernel_h"]), int(row["kernel_w"]))
             options = tvm_schedule(tvm[name], kernel)
@@ -203,7 +216,9 @@ def print_table(results: list[dict[str, object]]) -> None:
     compare = any("tvm_cycles" in r for r in results)
     head = f"{'workload':<20} {'macs':>12} {'cycles':>11} {'roofline':>11} {'eff':>5} {'util':>6}"
     head += f" {'fixed_util':>10}"
-    head += f" {'insns':>7} {'compile_s':>9} {'sim_s':>6} {'ok':>3}"
+    head += f" {'insns':>7} {'compile_s':>9} {'sim_s':>6} {'ok':>3} {'est_cycles':>11}"
+    fixed = any("fixed_cycles" in r for r in results)
+    head += f" {'fixed_cycles':>12}" if fixed else ""
     if compare:
         head += f" {'tvm_cycles':>11} {'speedup':>7} {'tvm_model_ms':>12} {'measured_ms':>11}"
         head += f" {'model_err':>9}"
@@ -214,7 +229,10 @@ def print_table(results: list[dict[str, object]]) -> None:
             f"{r['efficiency']:>5.2f} {r['utilization']:>6.3f} {r['fixed_utilization']:>10.3f} "
             f"{r['instructions']:>7} "
             f"{r['compile_s']:>9.2f} {r['sim_s']:>6.2f} {'yes' if r['correct'] else 'NO':>3}"
+            f" {r['est_cycles']:>11}"
         )
+        if fixed:
+            line += f" {r.get('fixed_cycles', ''):>12}"
         if "tvm_cycles" in r:
             line += (
                 f" {r['tvm_cycles']:>11} {r['speedup']:>7.2f} {r['tvm_model_ms']:>12.2f} "
@@ -226,6 +244,17 @@ def print_table(results: list[dict[str, object]]) -> None:
         return math.exp(sum(math.log(v) for v in values) / len(values)) if values else float("nan")
 
     print(f"geometric-mean roofline efficiency: {geomean([r['efficiency'] for r in results]):.3f}")
+    nominal = [r["roofline_cycles_8_bytes"] / r["cycles"] for r in results]  # type: ignore[operator]
+    print(f"geometric-mean roofline efficiency at 8 bytes per cycle: {geomean(nominal):.3f}")
+    errors = [abs(r["est_cycles"] / r["cycles"] - 1) for r in results]  # type: ignore[operator]
+    if errors:
+        print(f"fast model vs timed simulation: worst error {max(errors):.3%}")
+    over_fixed = [r["fixed_cycles"] / r["cycles"] for r in results if "fixed_cycles" in r]  # type: ignore[operator]
+    if over_fixed:
+        print(
+            f"speedup over the fixed embedding (same tiler): geometric mean "
+            f"{geomean(over_fixed):.3f}, max {max(over_fixed):.2f}, min {min(over_fixed):.3f}"
+        )
     speedups = [r["speedup"] for r in results if "speedup" in r]
     if speedups:
         compared = [r["efficiency"] for r in results if "speedup" in r]
@@ -252,7 +281,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("suite", help=f"{', '.join(SUITES)}, or a CSV file with their columns")
     parser.add_argument("--config", help="hardware configuration (default: VTA's default)")
     parser.add_argument("--board", choices=sorted(BOARDS), default="pynq", help="timing parameters")
-    parser.add_argument("--compare", choices=["tvm"], help="also time TVM's published schedules")
+    parser.add_argument(
+        "--compare",
+        choices=["tvm", "fixed"],
+        action="append",
+        default=[],
+        help="also time TVM's published schedules (tvm), or vtac's tiler on TVM's fixed "
+        "embedding (fixed); may be given twice",
+    )
     parser.add_argument("--only", help="comma-separated workload names")
     parser.add_argument("--json", help="write the rows to this file")
     parser.add_argument("--tuning-log", metavar="F", help="apply the best record per workload")
@@ -264,8 +300,9 @@ def run(args: argparse.Namespace) -> int:
         args.suite,
         resolve_config(args.config),
         BOARDS[args.board],
-        compare_tvm=args.compare == "tvm",
+        compare_tvm="tvm" in args.compare,
         only=set(args.only.split(",")) if args.only else None,
+        compare_fixed="fixed" in args.compare,
         tuning_log=args.tuning_log,
     )
     print_table(results)

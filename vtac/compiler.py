@@ -110,7 +110,7 @@ def compile_module(
     if config is not None:
         work.attributes[CONFIG_ATTR] = config_attr(config)
     ctx = Context()
-    InstructionSelection(embedding=embedding).apply(ctx, work)
+    InstructionSelection(embedding=embedding, board=board).apply(ctx, work)
     Layout().apply(ctx, work)
     options = tiling or TileOptions()
     if tiles:

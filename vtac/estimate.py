@@ -60,7 +60,7 @@ def plan_function(
     work.attributes.update(module.attributes)
     work.attributes[CONFIG_ATTR] = config_attr(target.config)
     ctx = Context()
-    InstructionSelection(embedding=embedding).apply(ctx, work)
+    InstructionSelection(embedding=embedding, board=target.board).apply(ctx, work)
     Layout().apply(ctx, work)
     (kernel_function,) = kernels(work)
     stages = analyse_stages(kernel_function)
