@@ -72,7 +72,7 @@ def limit_of(message: str) -> str:
     """The limit a compiler message names, without the numbers of one candidate:
     ``"input tile exceeds 1024 entries (tiles ...)"`` -> ``"input tile exceeds N entries"``."""
     text = message.split(" (tiles ")[0]
-    return re.sub(r"\d+", "N", text)
+    return re.sub(r"\b\d+\b", "N", text)
 
 
 def check_splits(kernel: Kernel, options: TileOptions) -> str | None:
