@@ -248,6 +248,7 @@ def run_suite(
     progress: bool = True,
     phases: bool = False,
     compare_fixed: bool = False,
+    tuning_log: str | None = None,
 ) -> list[dict[str, object]]:
     """Compile, run, check and time the workloads of ``source`` (the ``only`` ones if given).
     ``progress`` prints a line on stderr as each workload starts; ``phases`` also the phase
@@ -259,6 +260,7 @@ def run_suite(
     from vtac.estimate import estimate_function
     from vtac.progress import Progress
     from vtac.runtime.timing import time_program
+    from vtac.tune.log import best_options
 
     schedules = csv.DictReader(_data(TVM_SCHEDULES).splitlines()) if compare_tvm else []
     tvm = {r["layer"]: r for r in schedules}
@@ -268,8 +270,14 @@ def run_suite(
         if progress:
             print(f"[{index}/{len(chosen)}] {name}", file=sys.stderr, flush=True)
         with Progress(prefix=f"vtac bench {name}") if phases else _no_progress() as report_phase:
+            module = vtac.parse_ir(text)
+            tuned = best_options(tuning_log, module, None, config) if tuning_log else None
             report = run_module(
-                vtac.parse_ir(text), config=config, progress=report_phase, board=board_name
+                module,
+                config=config,
+                progress=report_phase,
+                board=board_name,
+                **(tuned or {}),  # type: ignore[arg-type]
             )
             if report_phase:
                 report_phase("fixed embedding (CP-SAT)")
@@ -411,6 +419,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--only", help="comma-separated workload names")
     parser.add_argument("--json", help="write the rows to this file")
+    parser.add_argument("--tuning-log", metavar="F", help="apply the best record per workload")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -434,6 +443,7 @@ def run(args: argparse.Namespace) -> int:
         compare_fixed="fixed" in args.compare,
         only=only,
         phases=wanted(getattr(args, "progress", None)),
+        tuning_log=args.tuning_log,
     )
     print_table(results)
     print(f"total time: {time.perf_counter() - start:.1f} s")

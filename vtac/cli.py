@@ -356,6 +356,20 @@ def _progress(args: argparse.Namespace) -> Progress | None:
     return Progress() if wanted(args.progress) else None
 
 
+def _tuned_options(
+    args: argparse.Namespace, module: ModuleOp, config: VTAConfig | None
+) -> dict[str, object]:
+    """The options of the best record for the function in ``--tuning-log``, if it has one;
+    the command line's otherwise."""
+    if args.tuning_log:
+        from vtac.tune.log import best_options
+
+        tuned = best_options(args.tuning_log, module, args.function, config)
+        if tuned is not None:
+            return tuned
+    return _compile_options(args)
+
+
 def _read_function(args: argparse.Namespace) -> tuple[ModuleOp, FuncOp]:
     """The module in ``args.file`` and the function to compile: ``--function``, or the only
     one."""
@@ -390,6 +404,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     config = resolve_config(args.config) if args.config else None
     module, _ = _read_function(args)
     progress = _progress(args)
+    options = _tuned_options(args, module, config)
     try:
         compiled = compile_module(
             module, config, name=args.function, progress=progress, dump_ir=args.dump_ir, **options
@@ -417,7 +432,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from vtac.compiler import run_module
     from vtac.runtime.config import resolve_config
 
-    options = _compile_options(args)
+    _compile_options(args)  # the forced choices checked before any work
     config = resolve_config(args.config) if args.config else None
     module, function = _read_function(args)
     inputs = named_arrays(args.input, "--input")
@@ -441,7 +456,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             name=args.function,
             progress=progress,
             dump_ir=args.dump_ir,
-            **options,  # type: ignore[arg-type]
+            **_tuned_options(args, module, config),  # type: ignore[arg-type]
         )
     finally:
         if progress:
@@ -529,7 +544,11 @@ def cmd_quantize(args: argparse.Namespace) -> int:
 
 def cmd_explore(args: argparse.Namespace) -> int:
     """Search VTA configurations under an FPGA budget (see vtac.explore)."""
-    from vtac.explore.cli import run
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    """Tune a workload's schedule (see vtac.tune)."""
+    from vtac.tune.cli import run
 
     return run(args)
 
@@ -539,6 +558,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "quantize": cmd_quantize,
     "bench": cmd_bench,
     "explore": cmd_explore,
+    "tune": cmd_tune,
     "compile": cmd_compile,
     "estimate": cmd_estimate,
     "run": cmd_run,
@@ -650,6 +670,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     explore_arguments(sub.add_parser("explore", help="search VTA configurations for a board"))
 
+    from vtac.tune.cli import add_arguments as tune_arguments
+
+    tune_arguments(sub.add_parser("tune", help="tune a workload's schedule (vtac.tune)"))
+
     for command, help_text in (
         ("compile", "compile an nn function (.mlir) to a program image"),
         ("run", "compile, simulate and check an nn function against the reference"),
@@ -682,6 +706,7 @@ def build_parser() -> argparse.ArgumentParser:
             "--function", metavar="NAME", help="the function to compile (default: the only one)"
         )
         p.add_argument("--config", help=config_help)
+        p.add_argument("--tuning-log", metavar="F", help="apply the best record of a tuning log")
         p.add_argument(
             "--dump-ir",
             metavar="DIR",
