@@ -544,6 +544,9 @@ def cmd_quantize(args: argparse.Namespace) -> int:
 
 def cmd_explore(args: argparse.Namespace) -> int:
     """Search VTA configurations under an FPGA budget (see vtac.explore)."""
+    from vtac.explore.cli import run
+
+    return run(args)
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
