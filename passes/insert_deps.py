@@ -27,16 +27,8 @@ from xdsl.passes import ModulePass
 from vtac.errors import InvalidInputError
 from vtac.passes.tokens import COMPUTE, LOAD, STORE, Access, Flags, Range, assign_tokens
 from vtac.runtime.config import VTAConfig
-from vtac.runtime.isa import Alu, Finish, Gemm, Instruction, Load, MemType, Store
+from vtac.runtime.isa import SRAM_OF, Alu, Finish, Gemm, Instruction, Load, MemType, Store
 
-_BUFFER = {
-    MemType.UOP: "uop",
-    MemType.WGT: "wgt",
-    MemType.INP: "inp",
-    MemType.ACC: "acc",
-    MemType.ACC_8BIT: "acc",
-    MemType.OUT: "acc",
-}
 #: (index, UOP LOAD) -> the (n, 3) micro-ops it moves
 UopSource = Callable[[int, Load], np.ndarray]
 FLAG_NAMES = ("pop_prev_dep", "pop_next_dep", "push_prev_dep", "push_next_dep")
@@ -107,7 +99,7 @@ def instruction_accesses(
                 rows += insn.y_pad_0 + insn.y_pad_1
                 cols += insn.x_pad_0 + insn.x_pad_1
             rng: tuple[Range, ...] = (
-                (_BUFFER[kind], insn.sram_base, insn.sram_base + rows * cols),
+                (SRAM_OF[kind], insn.sram_base, insn.sram_base + rows * cols),
             )
             if isinstance(insn, Store):
                 accesses.append(Access(STORE, reads=rng))

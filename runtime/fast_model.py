@@ -32,7 +32,7 @@ from vtac.passes.tiling import Schedule, TilingError, ranked_tiles
 from vtac.passes.tokens import COMPUTE, LOAD, STORE, Access, assign_tokens
 from vtac.passes.uop_kernels import KernelError, KernelInsn, build_kernels
 from vtac.runtime.cost_model import Estimate, Stage, modules_of
-from vtac.runtime.isa import MemType, Store, elem_bytes
+from vtac.runtime.isa import SRAM_OF, MemType, Store, elem_bytes
 from vtac.runtime.steady_state import Visit, extrapolate, sampled_loops
 from vtac.runtime.target import Target
 from vtac.runtime.timing import (
@@ -62,14 +62,6 @@ def _costs(steps: Sequence[Step | None], target: Target) -> Costs:
 
 
 _EVERYTHING_NAMES = ("inp", "wgt", "acc", "uop")
-_SPACE = {
-    MemType.UOP: "uop",
-    MemType.WGT: "wgt",
-    MemType.INP: "inp",
-    MemType.ACC: "acc",
-    MemType.ACC_8BIT: "acc",
-    MemType.OUT: "acc",
-}
 _MODULE = {LOAD: 0, COMPUTE: 1, STORE: 2}
 
 
@@ -161,7 +153,7 @@ def program_tasks(steps: Sequence[Step | None], target: Target) -> list[Task]:
             accesses.append(
                 Access(
                     LOAD if module == 0 else COMPUTE,
-                    writes=((_SPACE[MemType(kind)], base, base + width * height),),
+                    writes=((SRAM_OF[MemType(kind)], base, base + width * height),),
                 )
             )
         else:

@@ -40,6 +40,18 @@ class MemType(IntEnum):
     ACC_8BIT = 5
 
 
+#: The on-chip buffer a transfer of each memory type reads or writes (STORE reads the OUT
+#: buffer, which mirrors the accumulator entries; ACC_8BIT loads into the accumulator).
+SRAM_OF: dict[MemType, str] = {
+    MemType.UOP: "uop",
+    MemType.WGT: "wgt",
+    MemType.INP: "inp",
+    MemType.ACC: "acc",
+    MemType.ACC_8BIT: "acc",
+    MemType.OUT: "acc",
+}
+
+
 class AluOp(IntEnum):
     MIN = 0
     MAX = 1
