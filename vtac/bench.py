@@ -214,8 +214,6 @@ def tvm_schedule(row: dict[str, str], kernel: tuple[int, int]) -> dict[str, obje
     """Compile options reproducing a TVM tophub schedule: the fixed embedding, its tile splits,
     its loop order and virtual threads, every buffer split between the threads, each tile's
     epilogue whole, TVM's layouts and no split first or last step."""
-    from vtac.passes.schedule import TileOptions
-
     threads = 2 if int(row["oc_nthread"]) * int(row["h_nthread"]) > 1 else 1
     tiles = {
         "batch": 1,
@@ -226,6 +224,15 @@ def tvm_schedule(row: dict[str, str], kernel: tuple[int, int]) -> dict[str, obje
         "kh": kernel[0],
         "kw": kernel[1],
     }
+    return tvm_options(tiles, threads)
+
+
+def tvm_options(tiles: dict[str, int], threads: int) -> dict[str, object]:
+    """Compile options of a TVM schedule with these tile sizes and virtual threads (1 or 2):
+    the fixed embedding, TVM's loop order, every buffer split between the threads, each tile's
+    epilogue whole, TVM's layouts and no split first or last step."""
+    from vtac.passes.schedule import TileOptions
+
     tiling = TileOptions(
         tiles,
         threads,

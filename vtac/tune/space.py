@@ -36,6 +36,7 @@ from xdsl.dialects.builtin import ModuleOp
 
 from vtac.api import parse_ir, print_ir
 from vtac.backends.reference import find_function
+from vtac.bench import TVM_ORDER, tvm_options
 from vtac.dialects.common import CONFIG_ATTR, config_attr
 from vtac.dialects.vta import module_config
 from vtac.passes.contraction import CompileError, Kernel, analyse, kernel_stages
@@ -49,8 +50,6 @@ from vtac.tune.validity import Verdict, check, check_splits, limit_of
 
 #: Tile sizes per loop in vtac's space (the compiler's candidates, thinned as it thins them).
 TILE_CHOICES = 8
-#: TVM's tile-loop order for conv2d (as ``vtac bench --compare tvm`` compiles TVM's schedules).
-TVM_ORDER = ("batch", "oh", "block_out", "ow", "block_in", "kh", "kw")
 #: (virtual threads, accumulator parts) in vtac's space.
 THREADS = ((1, 1), (2, 2), (2, 1))
 SPACES = ("vtac", "tvm")
@@ -233,18 +232,7 @@ def compile_options(config: dict[str, object]) -> dict[str, object]:
             "block_out": config["tile_co"][1],  # type: ignore[index]
             **dict(config["window"]),  # type: ignore[arg-type]
         }
-        vthreads = min(threads, 2)
-        tiling = TileOptions(
-            tiles,  # type: ignore[arg-type]
-            vthreads,
-            TVM_ORDER,
-            acc_threads=vthreads,
-            epilogue="whole",
-            refine_layouts=False,
-            head="none",
-            tail="none",
-        )
-        return {"embedding": "fixed", "tiling": tiling}
+        return tvm_options(tiles, min(threads, 2))  # type: ignore[arg-type]
     raise TuneError(f"a tuning record's config names no known space: {kind!r}")
 
 
