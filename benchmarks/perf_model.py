@@ -26,9 +26,9 @@ from vtac.backends.reference import find_function
 from vtac.bench import _rows, _workload
 from vtac.compiler import compile_module
 from vtac.estimate import plan_function
-from vtac.passes.contraction import workload_of
 from vtac.passes.schedule import TileOptions
-from vtac.passes.tiling import Schedule
+from vtac.planning.contraction import workload_of
+from vtac.planning.tiling import Schedule
 from vtac.runtime.config import VTAConfig
 from vtac.runtime.fast_model import FastModel
 from vtac.runtime.target import Target

@@ -14,6 +14,8 @@ from xdsl.utils.exceptions import VerifyException
 from vtac.runtime.config import ConfigError, VTAConfig
 
 CONFIG_ATTR = "vta.config"
+EMBEDDING_ATTR = "vtac.embedding"  # the embedding vtac-isel chose for a contraction
+ALU_ATTR = "vtac.alu"  # the ALU instructions vtac-isel chose for an epilogue op
 
 
 # ------------------------------------------------------------------------ configuration

@@ -2,7 +2,7 @@
 
 The pass reads a ``vta.program`` as a straight-line program (its order is its meaning), works out
 from each instruction's own fields which on-chip buffer entries it reads and writes, and sets the
-fewest dependency flags that order every hazard between modules (:mod:`vtac.passes.tokens`),
+fewest dependency flags that order every hazard between modules (:mod:`vtac.backends.vta.tokens`),
 never more than eight outstanding in one queue, so the program cannot deadlock. It then ends
 the program with VTA's protocol (vta-isa.md section 4): a compute no-op (a LOAD UOP with
 ``x_size`` 0) that waits for the last load and the last store, then FINISH. Flags already
@@ -24,8 +24,8 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import IntegerAttr, ModuleOp, SymbolRefAttr, i64
 from xdsl.passes import ModulePass
 
+from vtac.backends.vta.tokens import COMPUTE, LOAD, STORE, Access, Flags, Range, assign_tokens
 from vtac.errors import InvalidInputError
-from vtac.passes.tokens import COMPUTE, LOAD, STORE, Access, Flags, Range, assign_tokens
 from vtac.runtime.config import VTAConfig
 from vtac.runtime.isa import SRAM_OF, Alu, Finish, Gemm, Instruction, Load, MemType, Store
 

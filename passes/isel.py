@@ -2,7 +2,7 @@
 
 Every contraction (``nn.conv2d``, ``nn.dense``, ``nn.matmul``) is described as its iteration
 space and embedded onto VTA's GEMM intrinsic by the CP-SAT model of
-:mod:`vtac.passes.embedding`; the choice is recorded on the op as ``vtac.embedding``. Elementwise
+:mod:`vtac.planning.embedding`; the choice is recorded on the op as ``vtac.embedding``. Elementwise
 epilogues select to ALU instructions, recorded as ``vtac.alu``: ``shr`` to SHR (split into
 shifts of at most 15, the FPGA limit), a bias ``add`` to a tensor ADD, ``clip`` to MIN then MAX,
 ``relu`` to MAX with 0, a saturating ``cast`` to MIN 127 then MAX -128; a wrapping ``cast`` needs
@@ -39,26 +39,23 @@ from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
 
+from vtac.backends.vta.tile_walk import Epilogue
 from vtac.dialects import nn
-from vtac.dialects.common import CONFIG_ATTR, config_attr, module_config
+from vtac.dialects.common import ALU_ATTR, CONFIG_ATTR, EMBEDDING_ATTR, config_attr, module_config
 from vtac.errors import InvalidInputError
-from vtac.passes.blocking import block
-from vtac.passes.embedding import (
+from vtac.planning.blocking import block
+from vtac.planning.contraction import fixed_embedding, iteration_space
+from vtac.planning.embedding import (
     DIMS,
     Embedding,
     EmbeddingError,
-    IterationSpace,
     Operand,
-    Window,
     select_embedding,
 )
-from vtac.passes.tile_walk import Epilogue
 from vtac.runtime.config import ConfigError, VTAConfig, resolve_config
 from vtac.runtime.fast_model import best_tiling_cycles
 from vtac.runtime.target import Target
 
-EMBEDDING_ATTR = "vtac.embedding"
-ALU_ATTR = "vtac.alu"
 SHR_LIMIT = 15  # largest SHR immediate the FPGA designs take
 IMM_MIN, IMM_MAX = -(2**15), 2**15 - 1
 
@@ -67,67 +64,6 @@ class IselError(DiagnosticException, InvalidInputError):
     """An op the accelerator cannot run as asked (named in the message)."""
 
     what = "nn op"
-
-
-def _shape(value) -> tuple[int, ...]:  # noqa: ANN001
-    return tuple(value.type.get_shape())
-
-
-def iteration_space(op: Operation) -> IterationSpace:
-    """The loops of a contraction and how they index its operands."""
-    if isinstance(op, nn.DenseOp):
-        (n, k), (m, _) = _shape(op.lhs), _shape(op.rhs)
-        return IterationSpace(
-            loops=(("n", n), ("m", m), ("k", k)),
-            lhs=Operand("data", ("n", "k"), 1),
-            rhs=Operand("weights", ("m", "k"), 1),
-            out=Operand("out", ("n", "m"), 4),
-        )
-    if isinstance(op, nn.MatmulOp):
-        (m, k), (_, n) = _shape(op.lhs), _shape(op.rhs)
-        return IterationSpace(
-            loops=(("m", m), ("n", n), ("k", k)),
-            lhs=Operand("lhs", ("m", "k"), 1),
-            rhs=Operand("rhs", ("k", "n"), 1),
-            out=Operand("out", ("m", "n"), 4),
-        )
-    if isinstance(op, nn.Conv2DOp):
-        x, w, y = _shape(op.lhs), _shape(op.rhs), _shape(op.result)
-        (sh, sw), (top, left, _, _) = op.stride_values, op.padding_values
-        return IterationSpace(
-            loops=(
-                ("n", y[0]),
-                ("oc", y[1]),
-                ("oh", y[2]),
-                ("ow", y[3]),
-                ("ic", w[1]),
-                ("kh", w[2]),
-                ("kw", w[3]),
-            ),
-            lhs=Operand(
-                "data",
-                (
-                    "n",
-                    "ic",
-                    Window("oh", "kh", sh, -top, x[2]),
-                    Window("ow", "kw", sw, -left, x[3]),
-                ),
-                1,
-            ),
-            rhs=Operand("weights", ("oc", "ic", "kh", "kw"), 1),
-            out=Operand("out", ("n", "oc", "oh", "ow"), 4),
-            swappable=False,
-        )
-    raise IselError(f"{op.name} is not a contraction")
-
-
-def fixed_embedding(op: Operation) -> dict[str, tuple[str, ...]]:
-    """TVM's fixed embedding: batch on BATCH, output channels on BLOCK_OUT, inputs on BLOCK_IN."""
-    if isinstance(op, nn.Conv2DOp):
-        return {"batch": ("n",), "block_out": ("oc",), "block_in": ("ic",)}
-    if isinstance(op, nn.DenseOp):
-        return {"batch": ("n",), "block_out": ("m",), "block_in": ("k",)}
-    return {"batch": ("m",), "block_out": ("n",), "block_in": ("k",)}
 
 
 def embedding_attr(embedding: Embedding) -> DictionaryAttr:

@@ -1,7 +1,7 @@
 """vtac-layout: the DRAM layouts an embedding implies, as pack/unpack ops at the boundary.
 
 For every kernel function (after ``vtac-isel``), each DRAM tensor gets the layout of its blocked
-form (:func:`vtac.passes.blocking.block`): VTA's channel-packed layouts, their transposed
+form (:func:`vtac.planning.blocking.block`): VTA's channel-packed layouts, their transposed
 variants, im2col or partly folded windows, zero padding to whole blocks. The pass makes the
 layouts explicit: every argument or constant the contraction or the bias add reads passes through
 ``tile.pack`` into VTA elements and ``tile.unpack`` back (the op reads it in that layout), and
@@ -27,7 +27,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from vtac.dialects import tile
-from vtac.passes.contraction import analyse_stages, kernels
+from vtac.planning.contraction import analyse_stages, kernels
 from vtac.runtime.packing import PackSpec
 
 

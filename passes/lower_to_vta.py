@@ -1,7 +1,7 @@
 """vtac-lower-to-vta: tile-dialect kernels to VTA instructions in the vta dialect.
 
-Each tiled kernel (a function of :mod:`vtac.passes.tile_ir`, as ``vtac-tile`` writes it or as a
-person does) becomes, at module level:
+Each tiled kernel (a function of :mod:`vtac.backends.vta.tile_ir`, as ``vtac-tile`` writes it
+or as a person does) becomes, at module level:
 
 - a ``vta.buffer`` per DRAM tensor: the arguments (role ``input``), the globals of weights and
   biases (``weight`` and ``constant``, holding their packed values, which the backend places in
@@ -9,7 +9,7 @@ person does) becomes, at module level:
 - one ``vta.uop_kernel @<function>_uops`` holding every micro-op the program loads;
 - a ``vta.program @<function>``: ``tile.dma_load``/``tile.dma_store`` as LOAD/STORE with their
   2D patterns and padding; ``tile.gemm``/``tile.alu`` as GEMM/ALU instructions whose micro-op
-  kernels fold two loops of the nest into iter_out/iter_in (:mod:`vtac.passes.uop_kernels`),
+  kernels fold two loops of the nest into iter_out/iter_in (:mod:`vtac.backends.vta.uop_kernels`),
   every kernel loaded by one LOAD first when they fit in the micro-op buffer together (else
   each one when it is used and not on chip); FINISH last.
 
@@ -31,9 +31,7 @@ from xdsl.ir import Operation
 from xdsl.passes import ModulePass
 from xdsl.rewriter import Rewriter
 
-from vtac.dialects import vta
-from vtac.dialects.dense import dense_attr
-from vtac.passes.tile_ir import (
+from vtac.backends.vta.tile_ir import (
     BUFFER_ATTR,
     DTYPES,
     DramTensor,
@@ -44,13 +42,12 @@ from vtac.passes.tile_ir import (
     read_kernel,
     replace_function,
 )
-from vtac.passes.tile_walk import Compute, Step
-from vtac.passes.uop_kernels import KernelInsn, build_kernels
+from vtac.backends.vta.tile_walk import Compute, Step
+from vtac.backends.vta.uop_kernels import UOP_BUDGET, KernelInsn, build_kernels
+from vtac.dialects import vta
+from vtac.dialects.dense import dense_attr
 from vtac.runtime.config import VTAConfig
 from vtac.runtime.isa import Alu, Finish, Gemm, Instruction, Load, MemType, Uop
-
-#: Micro-ops kept on chip at once (the Chisel design's buffer), so programs run on both designs.
-UOP_BUDGET = 2048
 
 
 @dataclass

@@ -1,12 +1,12 @@
 """vtac-tile: tile sizes, tile-loop order and virtual threads; the kernel as tile-dialect IR.
 
-The search (:func:`vtac.passes.tiling.ranked_tiles`) keeps every tile within its on-chip
+The search (:func:`vtac.planning.tiling.ranked_tiles`) keeps every tile within its on-chip
 buffer (half of it per virtual thread), every ISA field in range and micro-op kernels within
 the micro-op buffer, and scores the rest with the cost model (DRAM bytes and cycles); the first
-and last steps of the few best may then run in parts (:class:`~vtac.passes.tiling.Split`,
+and last steps of the few best may then run in parts (:class:`~vtac.planning.tiling.Split`,
 chosen by compiling and timing candidates), and the fastest as compiled wins. The kernel
-function is replaced by its tile program (:mod:`vtac.passes.tile_ir`): a function over the
-packed DRAM tensors whose body is the tile walk (:func:`vtac.passes.tile_walk.walk_tiles`) as
+function is replaced by its tile program (:mod:`vtac.backends.vta.tile_ir`): a function over the
+packed DRAM tensors whose body is the tile walk (:func:`vtac.backends.vta.tile_walk.walk_tiles`) as
 ``tile.dma_load``, ``tile.gemm``, ``tile.alu`` and ``tile.dma_store``, constant weights packed
 into ``memref.global``s. The choice is recorded on that function as ``vtac.schedule``:
 
@@ -53,11 +53,22 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, SSAValue
 from xdsl.passes import ModulePass
 
+from vtac.backends.vta.dma import DmaError
+from vtac.backends.vta.tile_ir import (
+    BUFFER_ATTR,
+    DramTensor,
+    build_host,
+    build_kernel,
+    replace_function,
+)
+from vtac.backends.vta.tile_walk import walk_tiles
+from vtac.backends.vta.uop_kernels import KernelError
 from vtac.dialects import nn, tile
+from vtac.dialects.common import EMBEDDING_ATTR
 from vtac.dialects.dense import dense_values
 from vtac.dialects.vta import module_config
-from vtac.passes.blocking import reorder_for_tiles
-from vtac.passes.contraction import (
+from vtac.planning.blocking import reorder_for_tiles
+from vtac.planning.contraction import (
     STAGE_LAYOUT_LIMIT,
     CompileError,
     CompileRefusal,
@@ -68,18 +79,7 @@ from vtac.passes.contraction import (
     kernels,
     through_layouts,
 )
-from vtac.passes.dma import DmaError
-from vtac.passes.isel import EMBEDDING_ATTR
-from vtac.passes.tile_ir import (
-    BUFFER_ATTR,
-    DramTensor,
-    build_host,
-    build_kernel,
-    replace_function,
-)
-from vtac.passes.tile_walk import walk_tiles
-from vtac.passes.tiling import THOROUGH_FROM, Schedule, Split, TilingError, ranked_tiles
-from vtac.passes.uop_kernels import KernelError
+from vtac.planning.tiling import THOROUGH_FROM, Schedule, Split, TilingError, ranked_tiles
 from vtac.runtime.fast_model import FastModel, edge_cycles
 from vtac.runtime.target import Target
 from vtac.runtime.timing import TimingError
@@ -196,7 +196,7 @@ def plan(
 ) -> tuple[Schedule, Kernel]:
     """The best schedule for ``kernel`` under ``options``, and the kernel with the DRAM layouts
     it runs with: with ``refine_layouts``, each tensor's outer coordinates ordered for the tiles
-    (:func:`vtac.passes.blocking.reorder_for_tiles`), which the search scores every candidate
+    (:func:`vtac.planning.blocking.reorder_for_tiles`), which the search scores every candidate
     with; then the first and last steps split as forced or as :func:`split_edges` finds best."""
     options = options or TileOptions()
     target = target or Target(kernel.config)
@@ -316,7 +316,7 @@ def split_edges(
     target: Target | None = None,
 ) -> Schedule:
     """``schedule`` with the splits of ``edges`` (head, tail; see
-    :class:`~vtac.passes.tiling.Split`) that the fast model finds fastest: along each parallel
+    :class:`~vtac.planning.tiling.Split`) that the fast model finds fastest: along each parallel
     loop of the first (last) step, two parts at a few sizes and many parts (halving, or
     eighths); then the two best of those over two to four steps (if ``thorough``). A tail split
     replaces the epilogue-only split of the last tile (``split_tail``). Splits are ranked on a

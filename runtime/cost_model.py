@@ -2,10 +2,10 @@
 
 Every search (embedding, tile sizes, loop order, threads, edge splits) asks a :class:`CostModel`
 for the cycles of a stage (a blocked contraction with its epilogue) under a
-:class:`~vtac.passes.tiling.Schedule` on a :class:`~vtac.runtime.target.Target`:
+:class:`~vtac.planning.tiling.Schedule` on a :class:`~vtac.runtime.target.Target`:
 
 - :class:`AnalyticBound`: closed-form totals per module (vectorised over whole grids of tile
-  sizes in :func:`vtac.passes.tiling.ranked_tiles`), used to prune;
+  sizes in :func:`vtac.planning.tiling.ranked_tiles`), used to prune;
 - :class:`FastModel` (:mod:`vtac.runtime.fast_model`): the three modules' token pipeline over a
   few of the tile walk's steps, extrapolated from its steady state;
 - :class:`TimedSimulation`: the stage compiled to instructions with their tokens and timed
@@ -23,20 +23,20 @@ from typing import Protocol
 
 import numpy as np
 
-from vtac.passes.blocking import BlockedOp
-from vtac.passes.dma import DmaError
+from vtac.backends.vta.dma import DmaError
+from vtac.backends.vta.tile_walk import Epilogue, Step, walk_tiles
+from vtac.backends.vta.uop_kernels import KernelError
 from vtac.passes.insert_deps import insert_deps
 from vtac.passes.lower_to_vta import emit_instructions
-from vtac.passes.tile_walk import Epilogue, Step, walk_tiles
-from vtac.passes.tiling import Schedule, TilingError, ranked_tiles
-from vtac.passes.uop_kernels import KernelError
+from vtac.planning.blocking import BlockedOp
+from vtac.planning.tiling import Schedule, TilingError, ranked_tiles
 from vtac.runtime.isa import Instruction, Load
 from vtac.runtime.target import Target
 from vtac.runtime.timing import MODULES, TimingError, TimingReport, time_program
 
 
 class Stage(Protocol):
-    """What a cost model reads of a stage (a :class:`~vtac.passes.contraction.Kernel` is one)."""
+    """What a cost model reads of a stage (a :class:`~vtac.planning.contraction.Kernel` is one)."""
 
     blocked: BlockedOp
     epilogue: Epilogue

@@ -24,13 +24,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from vtac.passes.blocking import BlockedOp, reorder_for_tiles
-from vtac.passes.dma import DmaError
-from vtac.passes.lower_to_vta import UOP_BUDGET
-from vtac.passes.tile_walk import Compute, Dma, Epilogue, Step, walk_tiles
-from vtac.passes.tiling import Schedule, TilingError, ranked_tiles
-from vtac.passes.tokens import COMPUTE, LOAD, STORE, Access, assign_tokens
-from vtac.passes.uop_kernels import KernelError, KernelInsn, build_kernels
+from vtac.backends.vta.dma import DmaError
+from vtac.backends.vta.tile_walk import Compute, Dma, Epilogue, Step, walk_tiles
+from vtac.backends.vta.tokens import COMPUTE, LOAD, STORE, Access, assign_tokens
+from vtac.backends.vta.uop_kernels import UOP_BUDGET, KernelError, KernelInsn, build_kernels
+from vtac.planning.blocking import BlockedOp, reorder_for_tiles
+from vtac.planning.tiling import Schedule, TilingError, ranked_tiles
 from vtac.runtime.cost_model import Estimate, Stage, modules_of
 from vtac.runtime.isa import SRAM_OF, MemType, Store, elem_bytes
 from vtac.runtime.steady_state import Visit, extrapolate, sampled_loops
@@ -234,7 +233,7 @@ def _stage_extrapolation(
 def edge_cycles(stage: Stage, schedule: Schedule, target: Target, edge: int) -> int:
     """Cycles of a short walk that keeps the first and last ``edge`` steps and one or two
     iterations of every longer loop: schedules that differ only in how those steps are split
-    (:class:`~vtac.passes.tiling.Split`) differ by as many cycles as their whole walks do, once
+    (:class:`~vtac.planning.tiling.Split`) differ by as many cycles as their whole walks do, once
     the pipeline settles between the edges. Raises what the walk or the timing raises."""
     extents = dict(stage.blocked.loops)
     trips = {n: -(-extents[n] // size) for n, size in schedule.tiles}

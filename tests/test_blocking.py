@@ -4,8 +4,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vtac.passes.blocking import BlockedOp, block
-from vtac.passes.embedding import IterationSpace, Operand, Window, select_embedding
+from vtac.planning.blocking import BlockedOp, block
+from vtac.planning.embedding import IterationSpace, Operand, Window, select_embedding
 from vtac.runtime.config import VTAConfig
 
 CONFIGS = [VTAConfig(), VTAConfig.named("batch2"), VTAConfig.named("block8_small")]

@@ -15,7 +15,7 @@ import vtac
 from vtac.cli import main
 from vtac.compiler import CompileError, compile_module, run_module
 from vtac.passes.schedule import TileOptions
-from vtac.passes.tiling import TilingError
+from vtac.planning.tiling import TilingError
 from vtac.runtime.config import VTAConfig
 from vtac.runtime.isa import Alu, AluOp
 from vtac.runtime.simulator import simulate

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vtac.passes.dma import DmaError, Transfer, plan_box
+from vtac.backends.vta.dma import DmaError, Transfer, plan_box
 
 
 def execute(tensor: np.ndarray, transfers: list[Transfer], entries: int) -> np.ndarray:

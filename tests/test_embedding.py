@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vtac.passes.embedding import (
+from vtac.planning.embedding import (
     DIMS,
     EmbeddingError,
     IterationSpace,

@@ -9,8 +9,8 @@ import pkgutil
 import pytest
 
 import vtac
+from vtac.backends.vta.dma import DmaError, DmaRefusal, plan_box
 from vtac.errors import InvalidInputError, RefusalError, VtacError
-from vtac.passes.dma import DmaError, DmaRefusal, plan_box
 from vtac.testing import is_layout_refusal, is_refusal
 
 #: The package's top-level packages (pyproject maps each to its own folder).
@@ -25,7 +25,7 @@ NOT_USER_ERRORS = {
 }
 
 #: Errors of both kinds: their refusals are a subclass that adds RefusalError.
-MIXED = {"vtac.passes.contraction.CompileError", "vtac.passes.dma.DmaError"}
+MIXED = {"vtac.planning.contraction.CompileError", "vtac.backends.vta.dma.DmaError"}
 
 #: Errors that were ValueErrors before the hierarchy and stay so (handlers catch them as such).
 VALUE_ERRORS = (
@@ -35,13 +35,13 @@ VALUE_ERRORS = (
     "vtac.backends.vta.BackendError",
     "vtac.bench.BenchError",
     "vtac.frontends.onnx.OnnxError",
-    "vtac.passes.contraction.CompileError",
-    "vtac.passes.dma.DmaError",
-    "vtac.passes.embedding.EmbeddingError",
+    "vtac.planning.contraction.CompileError",
+    "vtac.backends.vta.dma.DmaError",
+    "vtac.planning.embedding.EmbeddingError",
     "vtac.passes.insert_deps.DependencyError",
-    "vtac.passes.tile_ir.TileIRError",
-    "vtac.passes.tiling.TilingError",
-    "vtac.passes.uop_kernels.KernelError",
+    "vtac.backends.vta.tile_ir.TileIRError",
+    "vtac.planning.tiling.TilingError",
+    "vtac.backends.vta.uop_kernels.KernelError",
     "vtac.runtime.assembly.AssemblyError",
     "vtac.runtime.config.ConfigError",
     "vtac.runtime.image.ImageError",

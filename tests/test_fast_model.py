@@ -100,7 +100,7 @@ def test_splits_rank_on_short_walks_as_on_whole_ones() -> None:
     options = {"tiling": TileOptions(tiles=tiles, vthreads=2, head="none", tail="none")}
     planned = plan_function(vtac.parse_ir(matmul(256, 64, 64, True)), target, **options)
     ((stage, plan),) = planned.stages
-    split = dataclasses.replace(plan, head=vtac.passes.tiling.Split("m", (2,)))
+    split = dataclasses.replace(plan, head=vtac.planning.tiling.Split("m", (2,)))
     short = edge_cycles(stage, split, target, 4) - edge_cycles(stage, plan, target, 4)
     whole = [TimedSimulation(target).estimate([(stage, s)]) for s in (split, plan)]
     assert whole[0] is not None and whole[1] is not None

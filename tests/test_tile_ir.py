@@ -13,14 +13,14 @@ from xdsl.dialects.builtin import ModuleOp
 
 import vtac
 from vtac.backends.vta import build_image
-from vtac.passes.contraction import analyse
+from vtac.backends.vta.tile_ir import TileIRError, is_tile_kernel, read_kernel
+from vtac.backends.vta.tile_walk import walk_tiles
 from vtac.passes.insert_deps import InsertDeps
 from vtac.passes.isel import InstructionSelection
 from vtac.passes.layout import Layout
 from vtac.passes.lower_to_vta import LowerToVta
 from vtac.passes.schedule import Tile, plan, read_schedule
-from vtac.passes.tile_ir import TileIRError, is_tile_kernel, read_kernel
-from vtac.passes.tile_walk import walk_tiles
+from vtac.planning.contraction import analyse
 from vtac.runtime.simulator import simulate
 from vtac.workloads import conv, matmul
 

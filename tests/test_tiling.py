@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vtac.passes.tiling import (
+from vtac.planning.tiling import (
     CHISEL_UOP_DEPTH,
     Schedule,
     Split,

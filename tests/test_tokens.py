@@ -3,7 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vtac.passes.tokens import (
+from vtac.backends.vta.tokens import (
     COMPUTE,
     LOAD,
     QUEUE_DEPTH,

@@ -7,9 +7,9 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from vtac.backends.vta.tile_walk import Compute
+from vtac.backends.vta.uop_kernels import AffineLoop, KernelInsn, build_kernels, hazard_free
 from vtac.passes.lower_to_vta import emit_instructions
-from vtac.passes.tile_walk import Compute
-from vtac.passes.uop_kernels import AffineLoop, KernelInsn, build_kernels, hazard_free
 from vtac.runtime.config import VTAConfig
 from vtac.runtime.isa import Alu, AluOp, Load, MemType
 

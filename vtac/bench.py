@@ -185,8 +185,8 @@ def fixed_utilization(
 
     from vtac.backends.reference import find_function
     from vtac.dialects.common import CONFIG_ATTR, config_attr
-    from vtac.passes.contraction import read_embedding
     from vtac.passes.isel import CONTRACTIONS, InstructionSelection
+    from vtac.planning.contraction import read_embedding
 
     function = find_function(module, name)
     work = ModuleOp([function.clone()])

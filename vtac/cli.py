@@ -498,9 +498,9 @@ def _fixed_note(
     """`` (fixed embedding: lane_utilization=U)`` when TVM's fixed embedding of the same op uses
     the lanes differently from the embedding chosen (nothing when it cannot be formed)."""
     from vtac.bench import fixed_utilization
-    from vtac.passes.contraction import CompileError
-    from vtac.passes.embedding import EmbeddingError
     from vtac.passes.isel import IselError
+    from vtac.planning.contraction import CompileError
+    from vtac.planning.embedding import EmbeddingError
 
     try:
         fixed = fixed_utilization(module, config, name)

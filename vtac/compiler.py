@@ -4,7 +4,7 @@
 vtac-isel, vtac-layout, vtac-tile, vtac-lower-to-vta, vtac-insert-deps) on the chosen function
 and hands the resulting vta module to the backend (:mod:`vtac.backends.vta`). The function must
 be a chain of stages, each a contraction followed by an elementwise epilogue, each stage reading
-the one before (see :mod:`vtac.passes.contraction`); the stages run one after the other in one
+the one before (see :mod:`vtac.planning.contraction`); the stages run one after the other in one
 instruction stream, intermediate results in DRAM.
 """
 
@@ -26,23 +26,23 @@ from xdsl.passes import ModulePass
 from vtac.api import print_ir
 from vtac.backends.reference import find_function, run_function
 from vtac.backends.vta import build_image
+from vtac.backends.vta.tile_ir import is_host, is_tile_kernel
 from vtac.dialects import nn
 from vtac.dialects.common import CONFIG_ATTR, config_attr
-from vtac.passes.contraction import (
+from vtac.passes.insert_deps import InsertDeps
+from vtac.passes.isel import InstructionSelection
+from vtac.passes.layout import Layout
+from vtac.passes.lower_to_vta import LowerToVta
+from vtac.passes.schedule import Tile, TileOptions, read_schedule
+from vtac.planning.contraction import (
     CompileError,
     CompileRefusal,
     kernel_stages,
     read_embedding,
     workload_of,
 )
-from vtac.passes.embedding import Embedding
-from vtac.passes.insert_deps import InsertDeps
-from vtac.passes.isel import InstructionSelection
-from vtac.passes.layout import Layout
-from vtac.passes.lower_to_vta import LowerToVta
-from vtac.passes.schedule import Tile, TileOptions, read_schedule
-from vtac.passes.tile_ir import is_host, is_tile_kernel
-from vtac.passes.tiling import Schedule
+from vtac.planning.embedding import Embedding
+from vtac.planning.tiling import Schedule
 from vtac.runtime.config import VTAConfig
 from vtac.runtime.image import ARENA_LIMIT_REASON, MAX_ARENA_BYTES, ProgramImage
 from vtac.runtime.simulator import SimStats, simulate

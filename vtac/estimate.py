@@ -21,11 +21,11 @@ from xdsl.dialects.builtin import ModuleOp
 
 from vtac.backends.reference import find_function
 from vtac.dialects.common import CONFIG_ATTR, config_attr
-from vtac.passes.contraction import Kernel, analyse_stages, kernel_stages, kernels, workload_of
 from vtac.passes.isel import InstructionSelection
 from vtac.passes.layout import Layout
 from vtac.passes.schedule import TileOptions, check_chain, plan
-from vtac.passes.tiling import Schedule
+from vtac.planning.contraction import Kernel, analyse_stages, kernel_stages, kernels, workload_of
+from vtac.planning.tiling import Schedule
 from vtac.runtime.config import VTAConfig
 from vtac.runtime.cost_model import Estimate
 from vtac.runtime.fast_model import FastModel

@@ -43,9 +43,9 @@ import numpy as np
 from hypothesis import strategies as st
 
 from vtac.errors import RefusalError
-from vtac.passes.contraction import STAGE_LAYOUT_LIMIT
 from vtac.passes.schedule import TileOptions
-from vtac.passes.tiling import Split
+from vtac.planning.contraction import STAGE_LAYOUT_LIMIT
+from vtac.planning.tiling import Split
 from vtac.runtime.config import ConfigError, VTAConfig
 from vtac.runtime.isa import INSN_CLASSES, Instruction, Opcode
 

@@ -11,7 +11,7 @@ compiles the answer in full and times it on the timed simulator beside these val
 Results are cached per workload and *effective* configuration: isel and layout depend only on
 ``BATCH`` and ``BLOCK``, and a buffer deeper than any tile of the workload can use (twice its
 whole operand: two threads) or a micro-op buffer beyond the 2048 micro-ops the compiler uses
-(:data:`~vtac.passes.tiling.CHISEL_UOP_DEPTH`) changes nothing, so such depths share a cache
+(:data:`~vtac.planning.tiling.CHISEL_UOP_DEPTH`) changes nothing, so such depths share a cache
 entry.
 """
 
@@ -26,11 +26,11 @@ from xdsl.context import Context
 import vtac
 from vtac.bench import workloads
 from vtac.dialects.common import CONFIG_ATTR, config_attr
-from vtac.passes.contraction import CompileError, Kernel, analyse_stages, kernels
 from vtac.passes.isel import InstructionSelection
 from vtac.passes.layout import Layout
 from vtac.passes.schedule import TileOptions, plan
-from vtac.passes.tiling import CHISEL_UOP_DEPTH, TileOperand, TilingError
+from vtac.planning.contraction import CompileError, Kernel, analyse_stages, kernels
+from vtac.planning.tiling import CHISEL_UOP_DEPTH, TileOperand, TilingError
 from vtac.runtime.config import VTAConfig
 from vtac.runtime.target import Target
 from vtac.runtime.timing_params import BOARDS

@@ -4,7 +4,7 @@
   simulator in strict mode, compare with the reference, and time the program (the timed model,
   pynq parameters): cycles and correctness.
 - ``model``: the compiler's own estimate of the configuration as vtac-tile plans it (the tile
-  walk replayed, :func:`vtac.passes.tiling.replay`; head/tail splits compiled and timed), with
+  walk replayed, :func:`vtac.planning.tiling.replay`; head/tail splits compiled and timed), with
   no simulation; correctness is not checked (``correct`` is None).
 
 Measurements run in this process (``jobs=1``), on ``jobs`` local processes, or on a Ray cluster
@@ -20,14 +20,14 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
+from vtac.backends.vta.dma import DmaError
+from vtac.backends.vta.uop_kernels import KernelError
 from vtac.compiler import CompileError, run_module
-from vtac.passes.contraction import Kernel
-from vtac.passes.dma import DmaError
-from vtac.passes.embedding import EmbeddingError
 from vtac.passes.isel import IselError
 from vtac.passes.schedule import TileOptions, plan
-from vtac.passes.tiling import TilingError
-from vtac.passes.uop_kernels import KernelError
+from vtac.planning.contraction import Kernel
+from vtac.planning.embedding import EmbeddingError
+from vtac.planning.tiling import TilingError
 from vtac.runtime.simulator import SimError
 from vtac.runtime.timing import TimingError
 from vtac.tune.space import TuneError, Workload, compile_options, tvm_verdict

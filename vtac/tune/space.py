@@ -39,11 +39,11 @@ from vtac.backends.reference import find_function
 from vtac.bench import TVM_ORDER, tvm_options
 from vtac.dialects.common import CONFIG_ATTR, config_attr
 from vtac.dialects.vta import module_config
-from vtac.passes.contraction import CompileError, Kernel, analyse, kernel_stages
 from vtac.passes.isel import InstructionSelection
 from vtac.passes.layout import Layout
 from vtac.passes.schedule import TileOptions
-from vtac.passes.tiling import SPLIT_ENTRIES, Split, TileProblem, _orders, candidate_sizes
+from vtac.planning.contraction import CompileError, Kernel, analyse, kernel_stages
+from vtac.planning.tiling import SPLIT_ENTRIES, Split, TileProblem, _orders, candidate_sizes
 from vtac.runtime.config import VTAConfig
 from vtac.tune import TuneError
 from vtac.tune.validity import Verdict, check, check_splits, limit_of

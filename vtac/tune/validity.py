@@ -3,7 +3,7 @@
 A configuration is valid when vtac-tile's candidate filter keeps it: every tile within its
 buffer (half of it per virtual thread), every ISA loop and DMA field in range, the micro-op
 kernel within the micro-op buffer, two trips for two threads. :func:`check` runs that filter
-(:func:`vtac.passes.tiling.ranked_tiles`' per-candidate limits) on one candidate and returns the
+(:func:`vtac.planning.tiling.ranked_tiles`' per-candidate limits) on one candidate and returns the
 analytic estimate the compiler ranks candidates with, or the limit it breaks, so that no limit
 is written twice. Head and tail splits depend on the walk and the layouts chosen for the tiles:
 :func:`check_splits` plans the configuration as vtac-tile would compile it.
@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vtac.passes.contraction import CompileError, Kernel
-from vtac.passes.dma import DmaError
+from vtac.backends.vta.dma import DmaError
 from vtac.passes.schedule import TileOptions, plan
-from vtac.passes.tiling import TileProblem, TilingError, _best_for
+from vtac.planning.contraction import CompileError, Kernel
+from vtac.planning.tiling import TileProblem, TilingError, _best_for
 from vtac.runtime.config import VTAConfig
 from vtac.runtime.timing_params import TimingParams
 

@@ -1,8 +1,8 @@
 """The tile walk: a blocked, tiled contraction with its ALU epilogue as on-chip steps.
 
-:func:`walk_tiles` takes a :class:`~vtac.passes.blocking.BlockedOp` and a
-:class:`~vtac.passes.tiling.Schedule` and walks the tile loops (reduction loops innermost),
-giving per tile: the input and weight boxes as 2D DMA transfers (:mod:`vtac.passes.dma`; a box
+:func:`walk_tiles` takes a :class:`~vtac.planning.blocking.BlockedOp` and a
+:class:`~vtac.planning.tiling.Schedule` and walks the tile loops (reduction loops innermost),
+giving per tile: the input and weight boxes as 2D DMA transfers (:mod:`vtac.backends.vta.dma`; a box
 already on chip in the same buffer half is not reloaded), the GEMM as a :class:`Compute` step
 over a small affine loop nest, and once an output tile is complete, the epilogue (SHR, bias
 ADD, MIN, MAX as ALU steps) and the STORE. With two virtual threads, consecutive tiles use
@@ -21,9 +21,10 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from vtac.passes.blocking import BlockedOp, BlockedOperand
-from vtac.passes.dma import Transfer, plan_box
-from vtac.passes.tiling import (
+from vtac.backends.vta.dma import Transfer, plan_box
+from vtac.backends.vta.uop_kernels import AffineLoop
+from vtac.planning.blocking import BlockedOp, BlockedOperand
+from vtac.planning.tiling import (
     Schedule,
     TileWindow,
     TilingError,
@@ -31,7 +32,6 @@ from vtac.passes.tiling import (
     slab_rows,
     split_axis,
 )
-from vtac.passes.uop_kernels import AffineLoop
 from vtac.runtime.config import VTAConfig
 from vtac.runtime.isa import AluOp, Load, MemType, Store
 

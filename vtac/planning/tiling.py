@@ -24,8 +24,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from vtac.backends.vta.dma import MAX_STRIDE, DmaError, plan_box
 from vtac.errors import RefusalError
-from vtac.passes.dma import MAX_STRIDE, DmaError, plan_box
 from vtac.runtime.config import LOOP_ITER_BITS, VTAConfig
 from vtac.runtime.steady_state import extrapolate, sampled_loops, walked_steps
 from vtac.runtime.timing_params import TimingParams
@@ -725,7 +725,7 @@ def replay(
     visit: Mapping[str, Sequence[int]] | None = None,
 ) -> int:
     """Cycles of ``schedule`` replayed tile by tile as lowering walks it (``visit``: only the
-    given tile indices of some loops, as :func:`~vtac.passes.tile_walk.walk_tiles` takes
+    given tile indices of some loops, as :func:`~vtac.backends.vta.tile_walk.walk_tiles` takes
     them): boxes reloaded only
     when their buffer half holds another one, the DMA's own transfers, micro-op kernels loaded
     while they are not on chip, and the three modules overlapping as far as buffer hazards allow

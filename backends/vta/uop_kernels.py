@@ -31,6 +31,9 @@ from vtac.runtime.isa import Uop
 
 MAX_ITER = (1 << LOOP_ITER_BITS) - 1
 
+#: Micro-ops kept on chip at once (the Chisel design's buffer), so programs run on both designs.
+UOP_BUDGET = 2048
+
 
 class KernelError(RefusalError, ValueError):
     """The loop nest cannot be expressed within the ISA's limits."""

@@ -8,7 +8,7 @@ stage before it (an int8 tensor the accelerator leaves in DRAM for the next stag
 stage's result is returned. After ``vtac-layout`` the operands and the results pass through
 ``tile.pack``/``tile.unpack`` pairs; :func:`analyse_stages` looks through them. The passes after
 ``vtac-isel`` share this analysis: the embedding, the ALU steps of the epilogue, and the blocked
-form of the contraction (:func:`vtac.passes.blocking.block`).
+form of the contraction (:func:`vtac.planning.blocking.block`).
 """
 
 from __future__ import annotations
@@ -19,13 +19,12 @@ from xdsl.dialects import arith, func
 from xdsl.dialects.builtin import ArrayAttr, DenseIntOrFPElementsAttr, DictionaryAttr, ModuleOp
 from xdsl.ir import BlockArgument, Operation, SSAValue
 
+from vtac.backends.vta.tile_walk import Epilogue
 from vtac.dialects import nn, tile
-from vtac.dialects.common import module_config
+from vtac.dialects.common import ALU_ATTR, EMBEDDING_ATTR, module_config
 from vtac.errors import RefusalError, VtacError
-from vtac.passes.blocking import BlockedOp, block
-from vtac.passes.embedding import Embedding, IterationSpace, Operand
-from vtac.passes.isel import ALU_ATTR, EMBEDDING_ATTR, iteration_space
-from vtac.passes.tile_walk import Epilogue
+from vtac.planning.blocking import BlockedOp, block
+from vtac.planning.embedding import Embedding, IterationSpace, Operand, Window
 from vtac.runtime.config import VTAConfig
 from vtac.runtime.image import Workload
 
@@ -91,6 +90,67 @@ class Kernel:
         if self.blocked.bias is not None:
             roles["bias"] = self.blocked.bias
         return roles
+
+
+def _shape(value) -> tuple[int, ...]:  # noqa: ANN001
+    return tuple(value.type.get_shape())
+
+
+def iteration_space(op: Operation) -> IterationSpace:
+    """The loops of a contraction and how they index its operands."""
+    if isinstance(op, nn.DenseOp):
+        (n, k), (m, _) = _shape(op.lhs), _shape(op.rhs)
+        return IterationSpace(
+            loops=(("n", n), ("m", m), ("k", k)),
+            lhs=Operand("data", ("n", "k"), 1),
+            rhs=Operand("weights", ("m", "k"), 1),
+            out=Operand("out", ("n", "m"), 4),
+        )
+    if isinstance(op, nn.MatmulOp):
+        (m, k), (_, n) = _shape(op.lhs), _shape(op.rhs)
+        return IterationSpace(
+            loops=(("m", m), ("n", n), ("k", k)),
+            lhs=Operand("lhs", ("m", "k"), 1),
+            rhs=Operand("rhs", ("k", "n"), 1),
+            out=Operand("out", ("m", "n"), 4),
+        )
+    if isinstance(op, nn.Conv2DOp):
+        x, w, y = _shape(op.lhs), _shape(op.rhs), _shape(op.result)
+        (sh, sw), (top, left, _, _) = op.stride_values, op.padding_values
+        return IterationSpace(
+            loops=(
+                ("n", y[0]),
+                ("oc", y[1]),
+                ("oh", y[2]),
+                ("ow", y[3]),
+                ("ic", w[1]),
+                ("kh", w[2]),
+                ("kw", w[3]),
+            ),
+            lhs=Operand(
+                "data",
+                (
+                    "n",
+                    "ic",
+                    Window("oh", "kh", sh, -top, x[2]),
+                    Window("ow", "kw", sw, -left, x[3]),
+                ),
+                1,
+            ),
+            rhs=Operand("weights", ("oc", "ic", "kh", "kw"), 1),
+            out=Operand("out", ("n", "oc", "oh", "ow"), 4),
+            swappable=False,
+        )
+    raise CompileError(f"{op.name} is not a contraction")
+
+
+def fixed_embedding(op: Operation) -> dict[str, tuple[str, ...]]:
+    """TVM's fixed embedding: batch on BATCH, output channels on BLOCK_OUT, inputs on BLOCK_IN."""
+    if isinstance(op, nn.Conv2DOp):
+        return {"batch": ("n",), "block_out": ("oc",), "block_in": ("ic",)}
+    if isinstance(op, nn.DenseOp):
+        return {"batch": ("n",), "block_out": ("m",), "block_in": ("k",)}
+    return {"batch": ("m",), "block_out": ("n",), "block_in": ("k",)}
 
 
 def through_layouts(value: SSAValue) -> SSAValue:

@@ -1,11 +1,11 @@
 """From an embedding to a blocked contraction: element-level loops and packed operand layouts.
 
-Given an op's :class:`~vtac.passes.embedding.IterationSpace` and its chosen
-:class:`~vtac.passes.embedding.Embedding`, every group of loops folded onto an intrinsic
+Given an op's :class:`~vtac.planning.embedding.IterationSpace` and its chosen
+:class:`~vtac.planning.embedding.Embedding`, every group of loops folded onto an intrinsic
 dimension becomes one *block loop* (named after the dimension) walking blocks of lanes, and every
 other loop stays as it is. Each operand becomes an array of VTA elements described by a
 :class:`~vtac.runtime.packing.PackSpec` (its DRAM layout) and a
-:class:`~vtac.passes.tiling.TileOperand` (how the blocked loops index it, for tiling and DMA).
+:class:`~vtac.planning.tiling.TileOperand` (how the blocked loops index it, for tiling and DMA).
 
 A convolution window whose two loops both stay outside the intrinsic keeps the input dimension
 whole (``rows``), so the DMA's zero padding supplies the border; once either loop is folded the
@@ -20,9 +20,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from vtac.passes.dma import MAX_PAD
-from vtac.passes.embedding import DIMS, Embedding, IterationSpace, Operand, Window
-from vtac.passes.tiling import TileOperand, TileProblem, TileWindow, coordinate_order
+from vtac.backends.vta.dma import MAX_PAD
+from vtac.planning.embedding import DIMS, Embedding, IterationSpace, Operand, Window
+from vtac.planning.tiling import TileOperand, TileProblem, TileWindow, coordinate_order
 from vtac.runtime.config import VTAConfig
 from vtac.runtime.packing import LaneGroup, PackSpec
 
@@ -93,8 +93,8 @@ class BlockedOp:
 
 def reorder_for_tiles(op: BlockedOp, tiles: Mapping[str, int]) -> BlockedOp:
     """``op`` with each DRAM tensor's outer coordinates in
-    :func:`~vtac.passes.tiling.coordinate_order` for ``tiles`` (the layouts
-    :meth:`~vtac.passes.tiling.TileProblem.reordered` scores). The SRAM boxes follow the same
+    :func:`~vtac.planning.tiling.coordinate_order` for ``tiles`` (the layouts
+    :meth:`~vtac.planning.tiling.TileProblem.reordered` scores). The SRAM boxes follow the same
     order; the host packs whatever layout it is given."""
     extents = dict(op.loops)
 

@@ -55,11 +55,11 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.rewriter import InsertPoint, Rewriter
 
+from vtac.backends.vta.tile_walk import Compute, Dma, Step
+from vtac.backends.vta.uop_kernels import AffineLoop
 from vtac.dialects import tile
 from vtac.dialects.dense import dense_attr, dense_values
 from vtac.errors import InvalidInputError
-from vtac.passes.tile_walk import Compute, Dma, Step
-from vtac.passes.uop_kernels import AffineLoop
 from vtac.runtime.config import VTAConfig
 from vtac.runtime.isa import AluOp, Load, MemType, Store
 from vtac.runtime.packing import PackError, PackSpec
