@@ -20,8 +20,8 @@ PACKAGES = ("vtac", "vtac.dialects", "vtac.passes", "vtac.backends", "vtac.runti
 #: internal fault (it becomes a SimError) and the fuzz harness's timeouts.
 NOT_USER_ERRORS = {
     "vtac.runtime.simulator._Fault",
-    "vtac.testing._Expired",
-    "vtac.testing.CaseTimeout",
+    "vtac.testing.limits._Expired",
+    "vtac.testing.limits.CaseTimeout",
 }
 
 #: Errors of both kinds: their refusals are a subclass that adds RefusalError.

@@ -433,7 +433,7 @@ def test_a_hypothesis_failure_reports_the_minimal_case(monkeypatch: pytest.Monke
     import types
 
     import vtac.compiler
-    import vtac.testing
+    import vtac.testing.checks
 
     def run_module(module, inputs, config, **options):  # noqa: ANN001, ANN003, ANN202
         bad = "nn.relu" in str(module)
@@ -444,7 +444,7 @@ def test_a_hypothesis_failure_reports_the_minimal_case(monkeypatch: pytest.Monke
     monkeypatch.setattr(vtac.compiler, "run_module", run_module)
     written: list[Program] = []
     monkeypatch.setattr(
-        vtac.testing, "reproducer", lambda p, d=None: written.append(p) or "vtac run X"
+        vtac.testing.checks, "reproducer", lambda p, d=None: written.append(p) or "vtac run X"
     )
 
     @settings(max_examples=500, database=None)
