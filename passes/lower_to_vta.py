@@ -35,6 +35,7 @@ from vtac.backends.vta.tile_ir import (
     BUFFER_ATTR,
     DTYPES,
     DramTensor,
+    TileIRError,
     TileKernel,
     is_host,
     is_tile_kernel,
@@ -217,6 +218,14 @@ class LowerToVta(ModulePass):
     name = "vtac-lower-to-vta"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
+        for function in op.body.block.ops:
+            nn_op = next((o for o in function.walk() if o.name.startswith("nn.")), None)
+            if nn_op is not None:
+                name = getattr(function, "sym_name", None)
+                raise TileIRError(
+                    f"{nn_op.name} in @{name.data if name else '?'}: vtac-lower-to-vta lowers "
+                    "tile kernels; run vtac-isel, vtac-layout and vtac-tile first"
+                )
         hosts = [f for f in op.body.block.ops if is_host(f)]
         called = {
             c.callee.root_reference.data

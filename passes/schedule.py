@@ -98,6 +98,8 @@ def parse_tiles(text: str) -> dict[str, int]:
         name, _, size = item.partition("=")
         if not size.strip().isdigit():
             raise CompileError(f"tile size {item!r}: expected LOOP=SIZE with SIZE a number")
+        if name.strip() in tiles:
+            raise CompileError(f"tile sizes {text!r}: loop {name.strip()} is given twice")
         tiles[name.strip()] = int(size)
     return tiles
 

@@ -154,7 +154,7 @@ def test_split_text_round_trips_and_gives_its_parts() -> None:
     assert split.parts(16) == [(0, 8), (8, 4), (12, 2), (14, 2)]
     assert split.parts(14) == [(0, 8), (8, 4), (12, 2)]  # nothing left for a last part
     assert split.parts(10) == [(0, 8), (8, 2)]  # a shorter step has fewer parts
-    for bad in ("oh", "oh:", "oh:0", "oh:2+", "oh:2@0", ":2", "oh:a"):
+    for bad in ("oh", "oh:", "oh:0", "oh:2+", "oh:2@0", "oh:2@", ":2", "oh:a"):
         with pytest.raises(ValueError, match="expected LOOP:SIZE"):
             Split.parse(bad)
 

@@ -199,8 +199,8 @@ class Split:
         """``"oh:2"``, ``"block_out:8+4+2"`` or ``"block_out:8+4+2@3"`` as a split; a
         ValueError says what is wrong."""
         loop, _, rest = text.partition(":")
-        sizes, _, steps = rest.partition("@")
-        numbers = [*sizes.split("+"), steps or "1"]
+        sizes, at, steps = rest.partition("@")
+        numbers = [*sizes.split("+"), steps if at else "1"]
         if not loop.strip() or not all(n.strip().isdigit() and int(n) >= 1 for n in numbers):
             raise ValueError(
                 f"split {text!r}: expected LOOP:SIZE, LOOP:SIZE+SIZE+... or LOOP:SIZE+...@STEPS "

@@ -13,6 +13,7 @@
 // RUN: not vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="n=4,block_out=1,block_in=2" head="n:4"}' 2>&1 | filecheck %s --check-prefix=SPLITSIZE
 // RUN: vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="n=4,block_out=1,block_in=2" vthreads=2 acc_threads=2 refine_layouts=false head="n:1+1@2" tail="n:2+1"}' | filecheck %s --check-prefix=MANY
 // RUN: not vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{head="n:1+x"}' 2>&1 | filecheck %s --check-prefix=MANYBAD
+// RUN: not vtac-opt %s -p 'vtac-isel,vtac-layout,vtac-tile{tiles="n=4,n=2"}' 2>&1 | filecheck %s --check-prefix=TWICE
 
 // vtac-tile replaces the kernel by its tile program: a function over the packed DRAM tensors
 // (the result passed last), whose vtac.buffer attributes tell the host their logical shapes
@@ -115,6 +116,7 @@ func.func @dense(%x: tensor<4x64xi8>, %w: tensor<32x64xi8>, %bias: tensor<32xi32
 // MANY:        tile.dma_store %acc[1027] -> %result[{{%.*}}] {y_size = 1, x_size = 1, x_stride = 1}
 // MANY-NEXT:   func.return
 // MANYBAD:     vtac-opt: error: split 'n:1+x': expected LOOP:SIZE, LOOP:SIZE+SIZE+... or LOOP:SIZE+...@STEPS with positive numbers
+// TWICE:        vtac-opt: error: tile sizes 'n=4,n=2': loop n is given twice
 
 // LOOPS:      vtac-opt: error: forced order block_in, n, block_out: reduction loops (block_in) must be innermost, n is inside them
 // TAIL:       vtac-opt: error: epilogue must be one of auto, split, whole, got 'maybe'
