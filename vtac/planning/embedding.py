@@ -327,7 +327,11 @@ def _solve(
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = 0
-    solver.parameters.max_time_in_seconds = 10.0
+    # a limit in CP-SAT's deterministic time, so that the answer does not depend on the
+    # machine's load (the same input, the same program); the wall-clock limit only guards
+    # against a machine so slow that the deterministic one is far away
+    solver.parameters.max_deterministic_time = 10.0
+    solver.parameters.max_time_in_seconds = 120.0
     model.minimize(issued)
     if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
